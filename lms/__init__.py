@@ -1,0 +1,1 @@
+"""Peer support worker training LMS."""

@@ -1,0 +1,1 @@
+"""People, roles, organisations, sign-in and server-side sessions."""

@@ -1,0 +1,1 @@
+"""Admin pages for people and organisations, and the audit log viewer."""

@@ -1,0 +1,1 @@
+"""Registers, catch-ups and attendance figures for the course days."""

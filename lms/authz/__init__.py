@@ -1,0 +1,1 @@
+"""Default-deny access control: every endpoint declares who may use it."""

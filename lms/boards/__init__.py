@@ -1,0 +1,1 @@
+"""Message boards and peer study groups, made safe for sharing lived experience."""

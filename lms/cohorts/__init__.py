@@ -1,0 +1,1 @@
+"""Cohorts (runs of a course), their schedule of course days, and enrolments."""

@@ -1,0 +1,1 @@
+"""The accredited assignment: submissions, extensions, the marking chain and moderation."""

@@ -1,0 +1,1 @@
+"""Reflective diary, wellness plan and sharing them with supervisors."""

@@ -1,0 +1,1 @@
+"""The recovery-focused language checker: gentle, private suggestions on wording."""

@@ -1,0 +1,116 @@
+"""Telling people things: in the LMS and by e-mail.
+
+E-mail goes over SMTP when LMS_SMTP_URL is set (``smtp://user:pass@host:port``,
+``smtps://`` for implicit TLS, ``?starttls=1`` to upgrade); otherwise it is
+written to the log and kept in the outbox that admins can read. Diary and
+wellness-plan content is never put in an e-mail: messages say that something
+happened and link to it.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from email.message import EmailMessage
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from lms import jobs
+from lms.accounts.models import User
+from lms.database import utcnow
+from lms.extensions import db
+from lms.notify.models import Notification, OutboxEmail
+
+log = logging.getLogger("lms.mail")
+
+
+def notify(user: User, subject: str, body: str = "", link: str | None = None, email: bool = True) -> Notification:
+    """Give ``user`` an in-app notification and (by default) an e-mail."""
+    notification = Notification(user_id=user.id, subject=subject, body=body, link=link)
+    db.session.add(notification)
+    if email:
+        text = body
+        if link:
+            text = f"{body}\n\n{current_app.config['LMS_BASE_URL']}{link}" if link.startswith("/") else f"{body}\n\n{link}"
+        send_email(user.email, subject, text)
+    db.session.flush()
+    return notification
+
+
+def send_email(to: str, subject: str, body: str) -> OutboxEmail:
+    """Record an e-mail and deliver it after the request commits."""
+    message = OutboxEmail(to_address=to, subject=subject, body=body)
+    db.session.add(message)
+    db.session.flush()
+    jobs.enqueue(deliver, message.id)
+    return message
+
+
+def deliver(message_id: int) -> None:
+    """Send one recorded e-mail (over SMTP, or to the log when SMTP is not configured)."""
+    with jobs.job_session() as session:
+        message = session.get(OutboxEmail, message_id)
+        if message is None or message.sent_at is not None:
+            return
+        send(message)
+        session.commit()
+
+
+def send(message: OutboxEmail) -> None:
+    smtp_url = current_app.config.get("LMS_SMTP_URL")
+    if not smtp_url:
+        log.info("E-mail to %s: %s\n%s", message.to_address, message.subject, message.body)
+        message.sent_at = utcnow()
+        return
+    email = EmailMessage()
+    email["From"] = current_app.config["LMS_MAIL_FROM"]
+    email["To"] = message.to_address
+    email["Subject"] = message.subject
+    email.set_content(message.body)
+    try:
+        with smtp_connection(smtp_url) as smtp:
+            smtp.send_message(email)
+    except (OSError, smtplib.SMTPException) as error:
+        message.error = f"{type(error).__name__}: {error}"
+        log.warning("Could not send e-mail %s: %s", message.id, message.error)
+    else:
+        message.sent_at = utcnow()
+        message.error = None
+
+
+def smtp_connection(url: str) -> smtplib.SMTP:
+    parts = urlsplit(url)
+    options = parse_qs(parts.query)
+    secure = parts.scheme == "smtps"
+    port = parts.port or (465 if secure else 25)
+    smtp = (smtplib.SMTP_SSL if secure else smtplib.SMTP)(parts.hostname or "localhost", port, timeout=15)
+    if options.get("starttls") == ["1"]:
+        smtp.starttls()
+    if parts.username:
+        smtp.login(unquote(parts.username), unquote(parts.password or ""))
+    return smtp
+
+
+def unread_count(user: User) -> int:
+    return db.session.execute(
+        select(func.count(Notification.id)).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    ).scalar_one()
+
+
+def notifications_for(user: User, limit: int = 50) -> list[Notification]:
+    return list(db.session.execute(
+        select(Notification).where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)
+    ).scalars())
+
+
+def mark_all_read(user: User) -> None:
+    db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+
+
+def outbox(limit: int = 100) -> list[OutboxEmail]:
+    return list(db.session.execute(
+        select(OutboxEmail).order_by(OutboxEmail.id.desc()).limit(limit)).scalars())

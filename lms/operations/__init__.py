@@ -1,0 +1,1 @@
+"""Running the LMS in production: deployment checks, backups and restores."""

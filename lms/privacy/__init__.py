@@ -1,0 +1,1 @@
+"""Personal data: export, erasure on request, and retention settings."""

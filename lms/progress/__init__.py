@@ -1,0 +1,1 @@
+"""Credit-level rules, progress for every role, and the exam board."""

@@ -1,0 +1,1 @@
+"""Site-wide pages: home dashboards, the support page, health check, errors."""

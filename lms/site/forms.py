@@ -1,0 +1,6 @@
+from flask_wtf import FlaskForm
+from wtforms import TextAreaField
+
+
+class SupportPageForm(FlaskForm):
+    text = TextAreaField("Support page text (Markdown)")

@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m tests.benchmarks [--quick]`. Not part of the test run."""

@@ -1,0 +1,3 @@
+SAMPLE_ARGS = {
+    "static": {"filename": "css/lms.css"},
+}

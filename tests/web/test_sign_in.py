@@ -1,0 +1,139 @@
+"""Signing in and out, server-side sessions, and their bad inputs."""
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from lms.accounts.models import WebSession
+from lms.extensions import db
+from tests.conftest import csrf_token, sign_in
+
+
+def test_sign_in_and_out(client, demo):
+    response = sign_in(client, "trainee1@example.org")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/home"
+    page = client.get("/home").get_data(as_text=True)
+    assert "Amira Hassan" in page and "Sign out" in page
+    token = csrf_token(client, "/home")
+    response = client.post("/sign-out", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert client.get("/home").status_code == 302  # back to sign-in
+
+
+def test_session_id_changes_at_sign_in(client, demo):
+    client.get("/sign-in")
+    before = client.get_cookie("lms_session").value
+    sign_in(client, "trainee1@example.org")
+    after = client.get_cookie("lms_session").value
+    assert before != after
+    assert db.session.execute(select(WebSession).where(WebSession.user_id.is_not(None))).scalars().all()
+
+
+def test_cookie_holds_only_a_random_id(client, demo):
+    sign_in(client, "trainee1@example.org")
+    value = client.get_cookie("lms_session").value
+    assert "." not in value and "trainee" not in value and len(value) >= 40
+
+
+def test_cookie_replayed_after_sign_out_is_signed_out(app, client, demo):
+    sign_in(client, "trainee1@example.org")
+    stolen = client.get_cookie("lms_session").value
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/home")})
+    replay = app.test_client()
+    replay.set_cookie("lms_session", stolen)
+    response = replay.get("/home")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]
+
+
+def _age_sessions(**delta):
+    with db.engine.begin() as conn:
+        rows = conn.execute(select(WebSession.__table__)).all()
+        for row in rows:
+            changes = {}
+            if "idle" in delta:
+                changes["last_seen_at"] = row.last_seen_at - delta["idle"]
+            if "absolute" in delta:
+                changes["created_at"] = row.created_at - delta["absolute"]
+                changes["last_seen_at"] = row.last_seen_at - timedelta(minutes=1)
+            conn.execute(update(WebSession.__table__).where(WebSession.__table__.c.id == row.id).values(**changes))
+
+
+def test_idle_timeout_signs_out(client, demo):
+    sign_in(client, "trainee1@example.org")
+    assert client.get("/home").status_code == 200
+    _age_sessions(idle=timedelta(hours=2, minutes=1))
+    assert client.get("/home").status_code == 302
+
+
+def test_absolute_timeout_signs_out(client, demo):
+    sign_in(client, "trainee1@example.org")
+    _age_sessions(absolute=timedelta(hours=12, minutes=1))
+    assert client.get("/home").status_code == 302
+
+
+GENERIC = "The email or password is not right"
+
+
+def test_wrong_password_gives_generic_message_and_keeps_email(client, demo):
+    response = sign_in(client, "trainee1@example.org", "not-the-password")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert GENERIC in page and "There is a problem" in page
+    assert 'value="trainee1@example.org"' in page
+    assert "Traceback" not in page
+
+
+def test_unknown_email_gives_the_same_message(client, demo):
+    page = sign_in(client, "nobody@example.org", "whatever-password").get_data(as_text=True)
+    assert GENERIC in page and 'value="nobody@example.org"' in page
+
+
+def test_empty_fields_give_the_same_message(client, demo):
+    response = client.post("/sign-in", data={"email": "", "password": "", "csrf_token": csrf_token(client)})
+    assert response.status_code == 200
+    assert GENERIC in response.get_data(as_text=True)
+
+
+def test_post_without_csrf_token_is_refused_plainly(client, demo):
+    response = client.post("/sign-in", data={"email": "trainee1@example.org", "password": "peer-support-demo"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "This form has expired or was not sent from this site" in page
+    response = client.post("/sign-in", data={"email": "x@example.org", "password": "y", "csrf_token": "forged"})
+    assert response.status_code == 400
+
+
+def test_too_many_failures_lock_the_account_for_a_while(client, demo):
+    for _ in range(10):
+        assert sign_in(client, "trainee2@example.org", "wrong-password-x").status_code == 200
+    response = sign_in(client, "trainee2@example.org", "peer-support-demo")
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "too many sign-in attempts" in page and "minutes" in page
+    # An unknown account gets exactly the same answer: nothing reveals who has an account.
+    for _ in range(10):
+        sign_in(client, "ghost@example.org", "wrong-password-x")
+    ghost = sign_in(client, "ghost@example.org", "wrong-password-x")
+    assert ghost.status_code == 429 and "too many sign-in attempts" in ghost.get_data(as_text=True)
+    # Other accounts are unaffected.
+    assert sign_in(client, "trainee3@example.org").status_code == 302
+
+
+def test_next_redirects_only_within_the_site(client, demo):
+    for target, expected in [("/support", "/support"), ("https://evil.example/", "/home"),
+                             ("//evil.example/x", "/home"), ("/\\evil.example", "/home"),
+                             ("javascript:alert(1)", "/home")]:
+        token = csrf_token(client)
+        response = client.post("/sign-in", data={"email": "tutor1@example.org", "password": "peer-support-demo",
+                                                  "next": target, "csrf_token": token})
+        assert response.headers["Location"] == expected, target
+        client.post("/sign-out", data={"csrf_token": csrf_token(client, "/home")})
+
+
+def test_deactivated_person_cannot_sign_in(client, demo):
+    from lms.accounts.services import find_by_email
+
+    find_by_email("trainee4@example.org").active = False
+    db.session.commit()
+    assert GENERIC in sign_in(client, "trainee4@example.org").get_data(as_text=True)
