@@ -107,7 +107,10 @@ def quickstart(host, port, no_demo, no_serve):
     click.echo(f"\nOpen {url} in your browser. Press Ctrl+C to stop.\n")
     if no_serve:
         return
-    current_app.run(host=host, port=port, debug=False, use_reloader=False, threaded=True)
+    # Flask.run() does nothing under a Flask CLI command (FLASK_RUN_FROM_CLI), so serve directly.
+    from werkzeug.serving import run_simple
+
+    run_simple(host, port, current_app._get_current_object(), use_reloader=False, threaded=True)
 
 
 @click.command("demo")

@@ -80,3 +80,51 @@ def test_quickstart_explains_postgres_down(tmp_path):
     assert result.returncode != 0
     assert "could not reach its database" in result.stderr and "PostgreSQL is running" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_quickstart_serves_the_lms_and_a_demo_account_signs_in(tmp_path):
+    """The README's run command: it must still be serving after it has printed the sign-ins."""
+    import re
+    import time
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+    from http.cookiejar import CookieJar
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LMS_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    log = tmp_path / "quickstart.log"
+    with log.open("w") as output:
+        server = subprocess.Popen([sys.executable, "-m", "lms.cli", "quickstart", "--port", str(port)],
+                                  cwd=tmp_path, env=env, stdout=output, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            assert server.poll() is None, f"quickstart stopped instead of serving:\n{log.read_text()}"
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
+                    assert response.status == 200
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                assert time.monotonic() < deadline, "quickstart never answered on its port"
+                time.sleep(0.5)
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        form = browser.open(f"{base}/sign-in", timeout=10).read().decode()
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)
+        data = urllib.parse.urlencode({"csrf_token": token, "email": "trainee1@example.org",
+                                       "password": "peer-support-demo"}).encode()
+        home = browser.open(f"{base}/sign-in", data=data, timeout=30).read().decode()
+        assert "Sign out" in home
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
