@@ -2,7 +2,10 @@
 
 E-mail goes over SMTP when LMS_SMTP_URL is set (``smtp://user:pass@host:port``,
 ``smtps://`` for implicit TLS, ``?starttls=1`` to upgrade); otherwise it is
-written to the log and kept in the outbox that admins can read. Diary and
+written to the log and kept in the outbox that admins can read. Once an e-mail
+has gone over SMTP its text is dropped: it may carry a single-use sign-in link
+(an invitation or a password reset), which nobody but its recipient should be
+able to read, from the outbox page or from a copy of the database. Diary and
 wellness-plan content is never put in an e-mail: messages say that something
 happened and link to it.
 """
@@ -78,6 +81,7 @@ def send(message: OutboxEmail) -> None:
     else:
         message.sent_at = utcnow()
         message.error = None
+        message.body = ""
 
 
 def smtp_connection(url: str) -> smtplib.SMTP:
@@ -109,6 +113,11 @@ def notifications_for(user: User, limit: int = 50) -> list[Notification]:
 def mark_all_read(user: User) -> None:
     db.session.execute(update(Notification).where(
         Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=utcnow()))
+
+
+def outbox_shows_text() -> bool:
+    """The outbox shows what e-mails say only while e-mail is not delivered (a development setup)."""
+    return not current_app.config.get("LMS_SMTP_URL")
 
 
 def outbox(limit: int = 100) -> list[OutboxEmail]:

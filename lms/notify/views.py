@@ -33,4 +33,4 @@ def mark_all_read():
 @bp.route("/admin/outbox")
 @requires(Role.ADMIN)
 def outbox():
-    return render_template("notify/outbox.html", messages=services.outbox())
+    return render_template("notify/outbox.html", messages=services.outbox(), show_text=services.outbox_shows_text())

@@ -225,3 +225,17 @@ def test_new_passwords_that_do_not_match_or_are_too_short(app, client, login_as)
     assert response.status_code == 400 and "different from your current one" in html.unescape(response.text)
     assert password_hash() == before
     assert elsewhere.get("/home").status_code == 200
+
+
+def test_a_delivered_reset_link_is_readable_only_by_its_recipient(app, client, demo, smtp_server):
+    """With real e-mail, neither the outbox page nor a copy of the database holds the link."""
+    ask_for_reset(client, "tutor1@example.org")
+    [message] = smtp_server
+    assert "/reset-password/" in message.get_content()
+    stored = db.session.execute(select(OutboxEmail).where(OutboxEmail.to_address == "tutor1@example.org")).scalar_one()
+    db.session.refresh(stored)
+    assert stored.sent_at is not None and stored.body == ""
+    admin = app.test_client()
+    assert sign_in(admin, "admin@example.org").status_code == 302
+    page = admin.get("/admin/outbox").text
+    assert "Reset your" in page and "/reset-password/" not in page and "is not kept once it has been delivered" in page
