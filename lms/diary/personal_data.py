@@ -8,9 +8,16 @@ approved erasure removes them.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
+
 from lms.accounts.models import User
+from lms.cohorts.models import CourseDay, Enrolment
+from lms.diary.models import DiaryEntry, WellnessPlan
 from lms.diary.services import erase_for, export_for
-from lms.privacy.registry import ERASERS, EXPORTERS, ExportSection
+from lms.extensions import db
+from lms.privacy.registry import ERASERS, EXPORTERS, RETENTION_RULES, ExportSection, RetentionRule
 
 
 def export_diary(user: User) -> list[ExportSection]:
@@ -39,5 +46,30 @@ def erase_diary(user: User) -> None:
     erase_for(user)
 
 
+def purge_old_diaries(months: int, today: date, apply: bool) -> int:
+    """Diaries and wellness plans of trainees whose every course ended more than ``months`` months ago.
+
+    A trainee still enrolled in a cohort with days to come keeps everything,
+    whatever their earlier cohorts. Returns how many trainees' diaries are past
+    the limit; with ``apply`` their diary, its history and their wellness plan
+    are deleted (only counts are read, never content).
+    """
+    cut = today - timedelta(days=months * 30)
+    last_day = (select(Enrolment.trainee_id).join(CourseDay, CourseDay.cohort_id == Enrolment.cohort_id)
+                .group_by(Enrolment.trainee_id).having(func.max(CourseDay.date) < cut))
+    holders = select(DiaryEntry.trainee_id).union(select(WellnessPlan.trainee_id)).subquery()
+    trainee_ids = list(db.session.execute(
+        select(holders.c.trainee_id).where(holders.c.trainee_id.in_(last_day))).scalars())
+    if apply:
+        for trainee in db.session.execute(select(User).where(User.id.in_(trainee_ids))).scalars():
+            erase_for(trainee)
+    return len(trainee_ids)
+
+
 EXPORTERS.append(export_diary)
 ERASERS.append(erase_diary)
+RETENTION_RULES.append(RetentionRule(
+    key="diaries", label="Reflective diaries and wellness plans",
+    description=("Deleted this many months after the trainee's last course day (a trainee with course days still "
+                 "to come keeps theirs). Leave blank to keep them until the trainee asks for erasure."),
+    default_months=None, purge=purge_old_diaries))

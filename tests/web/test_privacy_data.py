@@ -200,3 +200,49 @@ def test_retention_settings_are_saved_checked_and_applied(login_as, runner):
     db.session.expire_all()
     subjects = set(db.session.execute(select(Notification.subject).where(Notification.user_id == trainee.id)).scalars())
     assert subjects == {"Recent news"}
+
+
+def test_diary_retention_removes_diaries_only_of_trainees_whose_course_has_ended(login_as, runner):
+    from datetime import date
+
+    from lms.diary import services as diary
+    from lms.diary.models import DiaryEntry
+
+    finished = person("trainee13@example.org")
+    fields, problems = diary.read_entry_form(title="After the course", body="What I take with me.",
+                                             entry_date=date.today().isoformat(), day_number="", prompt="",
+                                             tags="", mood="", today=date.today(), max_day=11, saving=True)
+    assert not problems
+    diary.create_entry(finished, fields, draft=False)
+    running = person("trainee1@example.org")
+    diary.create_entry(running, fields, draft=False)
+    db.session.commit()
+    running_entries = diary.entry_count(running.id)
+
+    client = login_as("admin")
+    assert "Reflective diaries and wellness plans: months kept" in client.get("/admin/retention").get_data(as_text=True)
+    token = csrf_token(client, "/admin/retention")
+    assert client.post("/admin/retention", data={"csrf_token": token, "months-notifications": "24",
+                                                 "months-email_outbox": "12", "months-diaries": "1"}).status_code == 302
+    dry = runner.invoke(args=["retention", "apply", "--dry-run"])
+    assert "Reflective diaries and wellness plans (kept 1 months): 1 would be deleted" in dry.output
+    assert diary.entry_count(finished.id) == 1
+    result = runner.invoke(args=["retention", "apply"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert db.session.execute(select(func.count(DiaryEntry.id)).where(DiaryEntry.trainee_id == finished.id)).scalar_one() == 0
+    assert diary.entry_count(running.id) == running_entries
+
+
+def test_retention_run_removes_ended_sign_in_sessions(app, client, runner):
+    client.get("/sign-in")  # an anonymous visit keeps a session row for its CSRF token
+    assert db.session.execute(select(func.count()).select_from(WebSession)).scalar_one() == 1
+    fresh = app.test_client()
+    fresh.get("/sign-in")
+    db.session.execute(WebSession.__table__.update().where(WebSession.id == db.session.execute(
+        select(WebSession.id).order_by(WebSession.created_at).limit(1)).scalar_one())
+        .values(last_seen_at=utcnow() - timedelta(days=1)))
+    db.session.commit()
+    result = runner.invoke(args=["retention", "apply"])
+    assert result.exit_code == 0 and "Ended sign-in sessions removed: 1." in result.output
+    assert db.session.execute(select(func.count()).select_from(WebSession)).scalar_one() == 1
