@@ -134,7 +134,7 @@ def users():
 @click.option("--email", required=True)
 @click.option("--name", required=True, help="Display name, as the person likes to be called.")
 @click.option("--role", required=True, type=click.Choice(["admin", "tutor", "academic_supervisor",
-                                                          "personal_supervisor", "trainee"]))
+                                                          "personal_supervisor", "external_examiner", "trainee"]))
 @click.option("--cohort", help="Cohort slug (every role but admin is held in a cohort).")
 @click.option("--password-file", type=click.File("r"), help="Read the password from this file.")
 @with_appcontext

@@ -49,7 +49,8 @@ class ScheduleForm(FlaskForm):
 class GrantRoleForm(FlaskForm):
     email = StringField("Email", render_kw={"autocomplete": "off", "spellcheck": "false"})
     role = SelectField("Role", choices=choices([("tutor", "Tutor"), ("academic_supervisor", "Academic supervisor"),
-                                                ("personal_supervisor", "Personal supervisor")]), validate_choice=False)
+                                                ("personal_supervisor", "Personal supervisor"),
+                                                ("external_examiner", "External examiner")]), validate_choice=False)
     lead = BooleanField("Make them the lead tutor")
 
 

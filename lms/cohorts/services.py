@@ -39,7 +39,7 @@ from lms.notify.services import notify
 
 log = logging.getLogger(__name__)
 
-COHORT_ROLES = (Role.TUTOR, Role.ACADEMIC_SUPERVISOR, Role.PERSONAL_SUPERVISOR)
+COHORT_ROLES = (Role.TUTOR, Role.ACADEMIC_SUPERVISOR, Role.PERSONAL_SUPERVISOR, Role.EXTERNAL_EXAMINER)
 FIELD_LABELS = {
     "course_slug": "Course", "name": "Name", "slug": "Short name (for web addresses)",
     "start_date": "Start date", "capacity": "Places", "status": "Status",
@@ -567,7 +567,7 @@ def _grant_record(grant: RoleGrant) -> dict:
 
 
 def grant_cohort_role(actor: User | None, cohort: Cohort, email: str, role: str, *, lead: bool = False) -> list[rules.Problem]:
-    """Give an existing person a tutor or supervisor role in the cohort (a lead tutor replaces the last one)."""
+    """Give an existing person a tutor, supervisor or external examiner role in the cohort (a lead tutor replaces the last one)."""
     require_admin(actor)
     problems = []
     try:
@@ -575,7 +575,7 @@ def grant_cohort_role(actor: User | None, cohort: Cohort, email: str, role: str,
     except ValueError:
         chosen = None
     if chosen not in COHORT_ROLES:
-        problems.append(rules.Problem("role", "Choose the role: tutor, academic supervisor or personal supervisor."))
+        problems.append(rules.Problem("role", "Choose the role: tutor, academic supervisor, personal supervisor or external examiner."))
     email = accounts.normalise_email(email)
     person = None
     if not email:

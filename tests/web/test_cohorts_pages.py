@@ -281,6 +281,23 @@ def test_lead_tutor_and_co_facilitators(login_as):
     assert actions.count("role.granted") == 1 and "role.revoked" in actions and "role.lead_changed" in actions
 
 
+def test_an_admin_adds_an_external_examiner_who_can_then_read_the_cohorts_work(app, login_as):
+    accounts.create_user("ext.examiner@example.org", "Joan Baptiste", "a long examiner password")
+    db.session.commit()
+    client = login_as("admin")
+    response = client.post("/admin/cohorts/demo-finished/roles", data={
+        "csrf_token": csrf_token(client, "/admin/cohorts/demo-finished"), "email": "ext.examiner@example.org",
+        "role": "external_examiner"})
+    assert response.status_code == 302
+    assert grants("demo-finished", "external_examiner") == {"ext.examiner@example.org": False}
+    page = client.get("/admin/cohorts/demo-finished").get_data(as_text=True)
+    assert "External examiners" in page and "Joan Baptiste" in page
+    assert "role.granted" in audit_actions(cohort("demo-finished").id)
+    examiner = app.test_client()
+    assert sign_in(examiner, "ext.examiner@example.org", "a long examiner password").status_code == 302
+    assert examiner.get("/external-examining").status_code == 200
+
+
 def test_granting_roles_refuses_what_does_not_fit(login_as):
     client = login_as("admin")
     token = csrf_token(client, "/admin/cohorts/demo-running")
