@@ -81,13 +81,9 @@ def render_share(arguments) -> int:
     return len(ids)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=200)
-    parser.add_argument("--database", help="a PostgreSQL URL (an empty database); SQLite in a temporary folder otherwise")
-    parser.add_argument("--render-workers", type=int, default=0)
-    options = parser.parse_args()
-
+def measure(count: int = 200, database: str | None = None, render_workers: int = 0) -> dict:
+    """Issue ``count`` certificates in a fresh database and time it; returns the figures."""
+    options = argparse.Namespace(count=count, database=database, render_workers=render_workers)
     with tempfile.TemporaryDirectory() as folder:
         instance = Path(folder)
         url = options.database or f"sqlite:///{instance / 'bench.sqlite3'}"
@@ -138,7 +134,16 @@ def main() -> None:
                 done = sum(pool.map(render_share, shares))
                 elapsed = time.perf_counter() - began
             figures[f"pdfs_per_second_{workers}_processes"] = round(done / elapsed, 1)
-        print(json.dumps(figures, indent=2))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--database", help="a PostgreSQL URL (an empty database); SQLite in a temporary folder otherwise")
+    parser.add_argument("--render-workers", type=int, default=0)
+    options = parser.parse_args()
+    print(json.dumps(measure(options.count, options.database, options.render_workers), indent=2))
 
 
 if __name__ == "__main__":
