@@ -22,7 +22,10 @@ def export(slug):
     if cohort is None:
         click.secho(f"There is no cohort with the slug {slug!r}. Nothing was exported.", fg="red", err=True)
         raise SystemExit(1)
-    click.echo(services.grid_csv(services.build_grid(cohort)), nl=False)
+    grid = services.build_grid(cohort)
+    if grid.rules_problem:
+        click.secho(f"Warning: {grid.rules_problem}", fg="yellow", err=True)
+    click.echo(services.grid_csv(grid), nl=False)
 
 
 COMMANDS = [attendance]

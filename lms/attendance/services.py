@@ -21,13 +21,13 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, url_for
 from limits import RateLimitItemPerMinute
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
-from lms.accounts.models import RoleGrant, User
+from lms.accounts.models import User
 from lms.attendance.models import (
     AttendanceAlert,
     AttendanceSettings,
@@ -87,28 +87,47 @@ ENROLMENT_LABELS = {
 # --- the rules and the course ------------------------------------------------
 
 
-def rules_for(course_slug: str) -> AttendanceRules:
-    """The attendance rules of a course: `assessments/<slug>/rules.toml`, or the defaults.
+RULES_PROBLEM = ("The course's rules file ({path}) can't be used, so these figures follow the standard "
+                 "attendance rules ({required} of {planned} days, up to {catch_ups} catch-ups) and no attendance "
+                 "alerts are sent. Ask an admin to fix it: `lms rules validate {path}` lists what is wrong.")
+_WARNED: set[str] = set()  # rules-file problems already logged by this process
 
-    Reads the top-level ``days`` and the ``[attendance]`` table; anything
-    missing or unreadable falls back to `AttendanceRules()` (``lms rules
-    validate`` is where a broken rules file gets reported).
+
+def course_rules(course_slug: str) -> tuple[AttendanceRules, str | None]:
+    """The attendance rules of a course, from the rules the progress engine loaded, and any problem with them.
+
+    The rules are ``assessments/<slug>/rules.toml`` as `lms.progress` reads and
+    validates it (its top-level ``days`` and its ``[attendance]`` table), so
+    the register and the certificate always agree. When that file is missing
+    or invalid, the defaults stand in and the problem comes back as a plain
+    message (shown on the staff pages, and logged once), never silently.
     """
-    path = Path(current_app.config["LMS_ASSESSMENTS_DIR"]) / course_slug / "rules.toml"
-    data = _read_toml(str(path), _mtime(path))
     defaults = AttendanceRules()
-    section = data.get("attendance") if isinstance(data.get("attendance"), dict) else {}
-
-    def whole(value, default):
-        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else default
-
+    try:
+        from lms.progress.services import RulesUnavailable
+        from lms.progress.services import rules_for as progress_rules
+    except ImportError:  # the progress domain is not installed: the defaults are the course's rules
+        return defaults, None
+    try:
+        loaded = progress_rules(course_slug)
+    except RulesUnavailable as problem:
+        if str(problem) not in _WARNED:  # once per process for each problem, not on every page
+            _WARNED.add(str(problem))
+            current_app.logger.warning("Attendance rules for %s fall back to the defaults: %s", course_slug, problem)
+        relative = f"assessments/{course_slug}/rules.toml"
+        return defaults, RULES_PROBLEM.format(path=relative, required=defaults.required_days,
+                                              planned=defaults.planned_days, catch_ups=defaults.max_catch_up_days)
     return AttendanceRules(
-        planned_days=whole(data.get("days"), defaults.planned_days) or defaults.planned_days,
-        required_days=whole(section.get("required_days"), defaults.required_days),
-        max_catch_up_days=whole(section.get("max_catch_up_days"), defaults.max_catch_up_days),
-        absent_if_minutes_missed_over=whole(section.get("absent_if_minutes_missed_over"),
-                                            defaults.absent_if_minutes_missed_over),
-    )
+        planned_days=loaded.days,
+        required_days=loaded.attendance.required_days,
+        max_catch_up_days=loaded.attendance.max_catch_up_days,
+        absent_if_minutes_missed_over=loaded.attendance.absent_if_minutes_missed_over,
+    ), None
+
+
+def rules_for(course_slug: str) -> AttendanceRules:
+    """The attendance rules of a course (see `course_rules`; the defaults while its rules file is broken)."""
+    return course_rules(course_slug)[0]
 
 
 def _mtime(path: Path) -> int:
@@ -116,16 +135,6 @@ def _mtime(path: Path) -> int:
         return path.stat().st_mtime_ns
     except OSError:
         return 0
-
-
-@lru_cache(maxsize=64)
-def _read_toml(path: str, mtime: int) -> dict:
-    # Keyed by modification time, so an edited file is read again.
-    try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return {}
 
 
 def day_titles(course_slug: str) -> dict[int, str]:
@@ -707,6 +716,11 @@ def check_in(actor: User, code_text: str, now: datetime) -> CheckedIn:
         mark = db.session.execute(select(RegisterMark).where(
             RegisterMark.course_day_id == day.id, RegisterMark.trainee_id == actor.id)).scalar_one()
         return CheckedIn(day, mark, already=True)
+    if db.session.execute(select(Register.id).where(Register.course_day_id == day.id)).first() is not None:
+        # The register was saved already: a change to it after the first save is audited, like a tutor's.
+        record(actor, "attendance.mark_changed", "register_mark", mark.id, before={"status": Status.UNMARKED.value},
+               after={"status": Status.PRESENT.value}, cohort_id=day.cohort_id, subject_user_id=actor.id,
+               reason="Self check-in")
     return CheckedIn(day, mark)
 
 
@@ -736,6 +750,8 @@ class TraineeAttendance:
     catch_ups: list[CatchUp | None]
     figures: Figures
     rules: AttendanceRules
+    # Set when the course's rules file can't be used and the default rules stand in.
+    rules_problem: str | None = None
 
     @property
     def trainee(self) -> User:
@@ -772,13 +788,13 @@ def attendance_of(enrolments: list[Enrolment]) -> list[TraineeAttendance]:
                                    RegisterMark.trainee_id.in_(trainee_ids))).scalars()}
     catch_ups = {(c.course_day_id, c.trainee_id): c for c in db.session.execute(
         select(CatchUp).where(CatchUp.course_day_id.in_(day_ids), CatchUp.trainee_id.in_(trainee_ids))).scalars()}
-    rules_by_course: dict[str, AttendanceRules] = {}
+    rules_by_course: dict[str, tuple[AttendanceRules, str | None]] = {}
     result = []
     for enrolment in enrolments:
         cohort = enrolment.cohort
-        rules = rules_by_course.get(cohort.course_slug)
-        if rules is None:
-            rules = rules_by_course[cohort.course_slug] = rules_for(cohort.course_slug)
+        if cohort.course_slug not in rules_by_course:
+            rules_by_course[cohort.course_slug] = course_rules(cohort.course_slug)
+        rules, problem = rules_by_course[cohort.course_slug]
         days = list(cohort.days)
         if len(days) > rules.planned_days:
             rules = replace(rules, planned_days=len(days))
@@ -788,7 +804,7 @@ def attendance_of(enrolments: list[Enrolment]) -> list[TraineeAttendance]:
             enrolment=enrolment, days=days, marks=day_marks, catch_ups=day_catch_ups,
             figures=figures([_mark_for_rules(m, c) for m, c in zip(day_marks, day_catch_ups)], rules,
                             withdrawn=enrolment.status not in ON_THE_REGISTER),
-            rules=rules,
+            rules=rules, rules_problem=problem,
         ))
     return result
 
@@ -800,11 +816,30 @@ def _with_cohorts(query):
                          selectinload(Enrolment.personal_supervisor))
 
 
+def staff_to_tell(cohort: Cohort) -> list[User]:
+    """Who hears about a trainee out of reach: the cohort's lead tutor, or every tutor while no lead is set.
+
+    Only active accounts. (The trainee's academic supervisor is told as well; see `check_thresholds`.)
+    """
+    from lms.cohorts.services import cohort_grants, lead_tutor
+
+    lead = lead_tutor(cohort.id)
+    if lead is not None:
+        return [lead] if lead.active else []
+    return [grant.user for grant in cohort_grants(cohort.id).get(Role.TUTOR.value, []) if grant.user.active]
+
+
 def check_thresholds(cohort: Cohort) -> list[Enrolment]:
     """Tell staff, once, about each trainee who can no longer reach the attendance threshold.
 
-    The trainee's academic supervisor and the cohort's tutors get a
-    notification. Returns the enrolments newly found unreachable.
+    The trainee's academic supervisor and the cohort's lead tutor (every tutor
+    of the cohort while no lead is set, so the warning never goes nowhere) get
+    a notification. A trainee who can reach it again (a mark corrected, a
+    catch-up confirmed, the rules changed) has their alert cleared, so a later
+    drop out of reach alerts again. Nothing happens while the course's rules
+    can't be read: no alert is sent or cleared on guessed rules. Runs after
+    every register save and every catch-up change. Returns the enrolments
+    newly found unreachable.
     """
     enrolments = list(db.session.execute(_with_cohorts(
         select(Enrolment).where(Enrolment.cohort_id == cohort.id, Enrolment.status == "active"))).scalars())
@@ -812,26 +847,33 @@ def check_thresholds(cohort: Cohort) -> list[Enrolment]:
         return []
     alerted = set(db.session.execute(select(AttendanceAlert.enrolment_id).where(
         AttendanceAlert.enrolment_id.in_([e.id for e in enrolments]))).scalars())
-    newly = [a for a in attendance_of(enrolments) if not a.figures.reachable and a.enrolment.id not in alerted]
-    if not newly:
+    everyone = attendance_of(enrolments)
+    if any(a.rules_problem for a in everyone):
         return []
-    tutors = list(db.session.execute(
-        select(User).join(RoleGrant, RoleGrant.user_id == User.id)
-        .where(RoleGrant.role == Role.TUTOR.value, RoleGrant.cohort_id == cohort.id, User.active.is_(True))
-    ).scalars())
+    back_in_reach = [a.enrolment.id for a in everyone if a.figures.reachable and a.enrolment.id in alerted]
+    if back_in_reach:
+        db.session.execute(delete(AttendanceAlert).where(AttendanceAlert.enrolment_id.in_(back_in_reach)))
+    newly = [a for a in everyone if not a.figures.reachable and a.enrolment.id not in alerted]
+    if not newly:
+        db.session.flush()
+        return []
+    staff = staff_to_tell(cohort)
     for attendance in newly:
         db.session.add(AttendanceAlert(enrolment_id=attendance.enrolment.id))
         f = attendance.figures
         name = attendance.trainee.display_name
         subject = f"Attendance: {name} can no longer reach {f.required} days"
         body = (f"{name} ({cohort.name}) has {f.counted} of the {f.required} course days needed so far, "
-                f"with {f.missed} missed and {f.remaining} still to come. Even with catch-ups, the most they can "
-                f"now reach is {f.best_possible}. Please get in touch with them kindly about their options: a "
-                "catch-up where one can still count, or deferring to another cohort.")
+                f"with {f.missed} missed and {f.remaining} still to come. Even with every catch-up that can count, "
+                f"the most they can now reach is {f.best_possible}, so another catch-up won't change this. "
+                "Please get in touch with them kindly about what can still help: deferring to another cohort "
+                "(or transferring to one), talking it through with their academic supervisor, and, if something "
+                "outside their control kept them away, mitigating circumstances for the exam board.")
         link = path_for("attendance.trainee", slug=cohort.slug, trainee_id=attendance.trainee.id)
-        told = {user.id: user for user in tutors}
-        if attendance.enrolment.academic_supervisor is not None:
-            told.setdefault(attendance.enrolment.academic_supervisor.id, attendance.enrolment.academic_supervisor)
+        told = {user.id: user for user in staff}
+        supervisor = attendance.enrolment.academic_supervisor
+        if supervisor is not None and supervisor.active:
+            told.setdefault(supervisor.id, supervisor)
         for user in told.values():
             notify(user, subject, body, link=link)
     db.session.flush()
@@ -854,6 +896,7 @@ class Grid:
     rules: AttendanceRules
     sort: str
     descending: bool
+    rules_problem: str | None = None
 
 
 def cohort_grid(actor: User, cohort: Cohort, sort: str = "name", descending: bool = False) -> Grid:
@@ -884,9 +927,9 @@ def build_grid(cohort: Cohort, sort: str = "name", descending: bool = False) -> 
         rows.sort(key=lambda row: (row.figures.reachable, row.figures.best_possible), reverse=descending)
     elif descending:
         rows.reverse()
-    rules = rows[0].rules if rows else rules_for(cohort.course_slug)
+    rules, problem = (rows[0].rules, rows[0].rules_problem) if rows else course_rules(cohort.course_slug)
     return Grid(cohort=cohort, days=list(cohort.days), titles=day_titles(cohort.course_slug), rows=rows,
-                rules=rules, sort=sort, descending=descending)
+                rules=rules, sort=sort, descending=descending, rules_problem=problem)
 
 
 def cell_text(mark: RegisterMark | None, catch_up: CatchUp | None) -> str:
@@ -954,6 +997,10 @@ class Overview:
     supervising: list[TraineeAttendance] = field(default_factory=list)
     all_cohorts: list[Cohort] = field(default_factory=list)
     titles: dict[str, dict[int, str]] = field(default_factory=dict)
+    # The lead tutor of each cohort where the trainee can no longer reach the threshold (to name them).
+    lead_tutors: dict[int, User] = field(default_factory=dict)
+    # The trainee's catch-ups still to do, with how far a task has got.
+    catch_ups: list[CatchUpToDo] = field(default_factory=list)
 
 
 def overview_for(actor: User, now: datetime) -> Overview:
@@ -965,9 +1012,16 @@ def overview_for(actor: User, now: datetime) -> Overview:
             select(Enrolment).where(Enrolment.trainee_id == actor.id))).scalars()))
         overview.mine.sort(key=lambda a: a.cohort.start_date, reverse=True)
         overview.check_ins = open_check_ins_for(actor, now)
+        from lms.cohorts.services import lead_tutor
+
         for attendance in overview.mine:
             slug = attendance.cohort.course_slug
             overview.titles.setdefault(slug, day_titles(slug))
+            if not attendance.withdrawn and not attendance.figures.reachable:
+                lead = lead_tutor(attendance.cohort.id)
+                if lead is not None and lead.active:
+                    overview.lead_tutors[attendance.cohort.id] = lead
+        overview.catch_ups = catch_ups_to_do(overview.mine, overview.titles)
     if Role.TUTOR in roles:
         overview.teaching = list(db.session.execute(
             select(Cohort).where(Cohort.id.in_(actor.cohort_ids_for(Role.TUTOR)))
@@ -990,6 +1044,51 @@ def overview_for(actor: User, now: datetime) -> Overview:
 CATCH_UP_KINDS = {"task": "Catch-up task", "session": "Catch-up session"}
 
 
+@dataclass(frozen=True)
+class TaskProgress:
+    """How far a catch-up task has got: the day's units the trainee marked done, and their diary entries on it.
+
+    Unit titles (course content) and a count of diary entries linked to the
+    day: never anything a diary entry says.
+    """
+
+    day_number: int
+    units: tuple[tuple[str, bool], ...]  # (unit title, marked done), in course order
+    diary_entries: int
+
+    @property
+    def units_total(self) -> int:
+        return len(self.units)
+
+    @property
+    def units_done(self) -> int:
+        return sum(1 for _, done in self.units if done)
+
+    @property
+    def units_complete(self) -> bool:
+        return self.units_done == self.units_total
+
+    @property
+    def units_left(self) -> list[str]:
+        return [title for title, done in self.units if not done]
+
+
+def task_progress(enrolment: Enrolment, day: CourseDay) -> TaskProgress:
+    """The day's units marked done by the trainee, and how many diary entries they linked to the day.
+
+    Read through the curriculum and diary services (three queries); a day with
+    no units in the course has nothing to mark done.
+    """
+    from lms.curriculum.services import unit_rows, units_done
+    from lms.diary.services import entries_linked_to_day
+
+    rows = sorted((row for row in unit_rows(enrolment.cohort.course_slug).values() if row.day_number == day.number),
+                  key=lambda row: (row.position, row.unit_key))
+    done = units_done([enrolment.id])[enrolment.id]
+    return TaskProgress(day.number, tuple((row.title, row.unit_key in done) for row in rows),
+                        entries_linked_to_day(enrolment.trainee_id, day.number))
+
+
 @dataclass
 class CatchUpPage:
     attendance: TraineeAttendance
@@ -997,15 +1096,43 @@ class CatchUpPage:
     title: str
     mark: RegisterMark | None
     catch_up: CatchUp | None
+    task: TaskProgress
 
 
 def catch_up_page(actor: User, cohort: Cohort, trainee_id: int, day: CourseDay) -> CatchUpPage:
-    """The catch-up form for one trainee's day (tutors of the cohort and admins)."""
+    """The catch-up form for one trainee's day (tutors of the cohort and admins), with how far a task has got."""
     object_or_404(cohort, can_take_register(actor, cohort))
     attendance = trainee_attendance(actor, cohort.slug, trainee_id)
     index = next(n for n, d in enumerate(attendance.days) if d.id == day.id)
     return CatchUpPage(attendance, day, day_title(day_titles(cohort.course_slug), day),
-                       attendance.marks[index], attendance.catch_ups[index])
+                       attendance.marks[index], attendance.catch_ups[index], task_progress(attendance.enrolment, day))
+
+
+@dataclass
+class CatchUpToDo:
+    """A catch-up arranged for the trainee and not confirmed yet, for their own attendance page."""
+
+    attendance: TraineeAttendance
+    day: CourseDay
+    title: str
+    catch_up: CatchUp
+    task: TaskProgress | None  # for a catch-up task
+
+
+def catch_ups_to_do(mine: list[TraineeAttendance], titles: dict[str, dict[int, str]]) -> list[CatchUpToDo]:
+    """The catch-ups arranged for a trainee and not done yet, soonest first, with how far each task has got."""
+    to_do = []
+    for attendance in mine:
+        if attendance.withdrawn:
+            continue
+        for day, _, catch_up, _ in attendance.cells():
+            if catch_up is None or catch_up.completed:
+                continue
+            task = task_progress(attendance.enrolment, day) if catch_up.kind == "task" else None
+            to_do.append(CatchUpToDo(attendance, day, day_title(titles.get(attendance.cohort.course_slug, {}), day),
+                                     catch_up, task))
+    to_do.sort(key=lambda item: (item.catch_up.on_date, item.day.number))
+    return to_do
 
 
 @dataclass(frozen=True)
@@ -1040,7 +1167,9 @@ def save_catch_up(actor: User, cohort: Cohort, trainee_id: int, day: CourseDay, 
     Refused (nothing saved) for a day the trainee attended or that has no
     mark yet, for a trainee no longer on the register, and for details that
     can't be right (a session needs times and a place; a catch-up can only be
-    confirmed as done once its date has come).
+    confirmed as done once its date has come; a task only once the trainee
+    has marked all the day's units done). The attendance threshold is checked
+    again afterwards.
     """
     page = catch_up_page(actor, cohort, trainee_id, day)
     name = page.attendance.trainee.display_name
@@ -1073,6 +1202,15 @@ def save_catch_up(actor: User, cohort: Cohort, trainee_id: int, day: CourseDay, 
             errors.append(("ends_at", "The session must end after it starts."))
         if not values.venue.strip():
             errors.append(("venue", "Enter where the session is, or the online link."))
+    already_done_task = page.catch_up is not None and page.catch_up.completed and page.catch_up.kind == "task"
+    if values.kind == "task" and values.completed and not already_done_task and not errors \
+            and not page.task.units_complete:
+        task = page.task
+        errors.append(("completed", (
+            f"The catch-up task can't be confirmed as done yet: {name} has marked {task.units_done} of the "
+            f"{task.units_total} units of day {day.number} done, and a task is done once all of them are. Save it "
+            f"as arranged for now. If you went through the day with {name} yourself, record it as a catch-up "
+            "session instead.")))
     if len(values.venue) > REASON_LIMIT:
         errors.append(("venue", f"Keep the place under {REASON_LIMIT} characters."))
     if len(values.note) > NOTE_LIMIT:
@@ -1108,6 +1246,8 @@ def save_catch_up(actor: User, cohort: Cohort, trainee_id: int, day: CourseDay, 
         old, new = changes(before, after)
         record(actor, "attendance.catch_up_changed", "catch_up", catch_up.id, before=old, after=new,
                cohort_id=cohort.id, subject_user_id=trainee_id)
+    # Confirmed, or no longer confirmed: the figures behind any alert have changed.
+    check_thresholds(cohort)
     return catch_up
 
 
@@ -1120,4 +1260,5 @@ def remove_catch_up(actor: User, cohort: Cohort, trainee_id: int, day: CourseDay
            before=_catch_up_as_dict(page.catch_up), cohort_id=cohort.id, subject_user_id=trainee_id)
     db.session.delete(page.catch_up)
     db.session.flush()
+    check_thresholds(cohort)
 

@@ -308,6 +308,17 @@ def entry_count(trainee_id: int) -> int:
     ).scalar_one()
 
 
+def entries_linked_to_day(trainee_id: int, day_number: int) -> int:
+    """How many saved entries the trainee linked to a course day (drafts not counted). Never reads their words.
+
+    For a catch-up task, where a tutor sees whether a reflective entry on the day exists, and nothing more.
+    """
+    return db.session.execute(
+        select(func.count(DiaryEntry.id)).where(DiaryEntry.trainee_id == trainee_id, DiaryEntry.status == SAVED,
+                                                DiaryEntry.day_number == day_number)
+    ).scalar_one()
+
+
 def create_entry(actor: User, fields: EntryFields, *, draft: bool) -> DiaryEntry:
     """A new entry for the actor: saved (with its first version) or kept as a draft."""
     now = utcnow()

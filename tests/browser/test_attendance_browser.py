@@ -218,3 +218,47 @@ def test_attendance_pages_fit_a_narrow_screen(chromium, live_server, journey):
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"), url
     context.close()
 
+
+
+def test_a_catch_up_task_as_the_tutor_and_the_trainee_see_it(chromium, live_server, journey):
+    """The tutor's catch-up page shows how the task is going; the trainee sees the catch-up they were given."""
+    from datetime import date
+
+    from lms.accounts.models import User
+    from lms.attendance import services
+    from lms.cohorts.models import Cohort
+    from lms.extensions import db
+
+    email, name = TRAINEES[2]
+    app = live_server.app
+    with app.app_context():
+        tutor = db.session.execute(select(User).where(User.email == TUTOR)).scalar_one()
+        trainee = db.session.execute(select(User).where(User.email == email)).scalar_one()
+        cohort = db.session.execute(select(Cohort).where(Cohort.slug == SLUG)).scalar_one()
+        day3 = next(d for d in cohort.days if d.number == 3)
+        taken_at = services.day_start(day3) + timedelta(hours=2)
+        version = services.register_page(tutor, cohort, day3, taken_at).version
+        services.save_register(tutor, cohort, day3, {trainee.id: {"status": "absent"}}, version, "", taken_at)
+        services.save_catch_up(tutor, cohort, trainee.id, day3, services.CatchUpValues(
+            kind="task", on_date=date.today() + timedelta(days=3)), services.day_start(day3) + timedelta(days=1))
+        db.session.commit()
+        trainee_id, day_id = trainee.id, day3.id
+
+    context = chromium.new_context(base_url=live_server.url)
+    page = context.new_page()
+    sign_in(page, TUTOR, PASSWORD)
+    page.goto(f"/attendance/cohorts/{SLUG}/trainees/{trainee_id}/days/{day_id}/catch-up")
+    check_accessibility(page)
+    assert page.get_by_role("heading", name="How the catch-up task is going").is_visible()
+    assert f"Diary entries {name} has linked to day 3" in page.content()
+    context.close()
+
+    context = chromium.new_context(base_url=live_server.url)
+    page = context.new_page()
+    sign_in(page, email, PASSWORD)
+    page.goto("/attendance")
+    check_accessibility(page)
+    region = page.get_by_role("region", name="Your catch-up to do")
+    assert "a catch-up task, by" in region.inner_text()
+    assert region.get_by_role("link", name="Write a diary entry about day 3").is_visible()
+    context.close()

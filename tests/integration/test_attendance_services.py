@@ -44,25 +44,95 @@ def test_the_rules_come_from_the_courses_rules_file(app):
         planned_days=11, required_days=9, max_catch_up_days=2, absent_if_minutes_missed_over=60)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("days = 10\n[attendance]\nrequired_days = 8\nmax_catch_up_days = 1\nabsent_if_minutes_missed_over = 30\n",
-     AttendanceRules(10, 8, 1, 30)),
-    ("[attendance]\nrequired_days = 7\n", AttendanceRules(required_days=7)),
-    ("this is not = = toml", AttendanceRules()),
-    ("days = 'eleven'\n[attendance]\nrequired_days = -1\nmax_catch_up_days = true\n", AttendanceRules()),
-    ("attendance = 3\n", AttendanceRules()),
-])
-def test_the_rules_file_is_read_with_safe_fallbacks(app, tmp_path, text, expected):
+def course_rules_text(**changes) -> str:
+    """The peer support course's rules.toml with some top-level or [attendance] settings changed."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "assessments" / "peer-support-l4" / "rules.toml").read_text(encoding="utf-8")
+    for key, value in changes.items():
+        text, found = re.subn(rf"^{key} = \S+", f"{key} = {value}", text, count=1, flags=re.MULTILINE)
+        assert found, key
+    return text
+
+
+def rules_folder(app, tmp_path, text: str | None) -> None:
     folder = tmp_path / "assessments" / "a-course"
     folder.mkdir(parents=True)
-    (folder / "rules.toml").write_text(text, encoding="utf-8")
+    if text is not None:
+        (folder / "rules.toml").write_text(text, encoding="utf-8")
     app.config["LMS_ASSESSMENTS_DIR"] = str(tmp_path / "assessments")
-    assert services.rules_for("a-course") == expected
 
 
-def test_without_a_rules_file_the_defaults_apply(app, tmp_path):
-    app.config["LMS_ASSESSMENTS_DIR"] = str(tmp_path)
-    assert services.rules_for("no-such-course") == AttendanceRules()
+def test_the_rules_are_the_ones_the_progress_engine_loaded(app, tmp_path):
+    from lms.progress.services import rules_for as progress_rules
+
+    rules_folder(app, tmp_path, course_rules_text(days=10, required_days=8, max_catch_up_days=1,
+                                                  absent_if_minutes_missed_over=30))
+    assert services.course_rules("a-course") == (AttendanceRules(10, 8, 1, 30), None)
+    loaded = progress_rules("a-course")
+    assert (loaded.days, loaded.attendance.required_days, loaded.attendance.max_catch_up_days,
+            loaded.attendance.absent_if_minutes_missed_over) == (10, 8, 1, 30)
+
+
+# These used to be read "with safe fallbacks": silently the defaults, or values
+# from a file the progress engine refuses (so the register and the certificate
+# could disagree). Now a file the progress engine can't use gives the defaults,
+# with the problem said plainly.
+@pytest.mark.parametrize("text", [
+    "days = 10\n[attendance]\nrequired_days = 8\n",  # valid TOML, but not a rules file the engine accepts
+    "this is not = = toml",
+    "days = 'eleven'\n[attendance]\nrequired_days = -1\nmax_catch_up_days = true\n",
+    "attendance = 3\n",
+    None,  # no rules file at all
+])
+def test_a_rules_file_the_progress_engine_cant_use_gives_the_defaults_and_says_so(app, tmp_path, caplog, text):
+    rules_folder(app, tmp_path, text)
+    rules, problem = services.course_rules("a-course")
+    assert rules == AttendanceRules() == services.rules_for("a-course")
+    assert "assessments/a-course/rules.toml" in problem and "lms rules validate" in problem
+    assert "fall back to the defaults" in caplog.text
+
+
+def test_with_broken_rules_staff_see_the_problem_and_no_alert_is_sent(demo, login_as, tmp_path):
+    from flask import current_app
+
+    tutor = person("tutor1")
+    cohort = running()
+    struggling = person("trainee4")
+    for day in cohort.days[:5]:
+        services.save_register(tutor, cohort, day, everyone(overrides={struggling.id: {"status": "absent"}}), 0, "",
+                               taken_at(day))
+    db.session.commit()
+    assert db.session.execute(select(func.count(AttendanceAlert.enrolment_id))).scalar_one() == 1
+    # The rules file breaks: a save while it is broken neither clears nor sends alerts.
+    folder = tmp_path / "broken" / cohort.course_slug
+    folder.mkdir(parents=True)
+    (folder / "rules.toml").write_text("this is not = = toml", encoding="utf-8")
+    current_app.config["LMS_ASSESSMENTS_DIR"] = str(tmp_path / "broken")
+    services.save_register(tutor, cohort, cohort.days[5], everyone(overrides={person("trainee5").id: {
+        "status": "absent"}}), 0, "", taken_at(cohort.days[5]))
+    assert db.session.execute(select(func.count(AttendanceAlert.enrolment_id))).scalar_one() == 1
+    db.session.commit()
+    client = login_as("tutor")
+    for path in (f"/attendance/cohorts/{cohort.slug}", f"/attendance/cohorts/{cohort.slug}/trainees/{struggling.id}"):
+        page = client.get(path).get_data(as_text=True)
+        assert "The attendance rules could not be read." in page and "lms rules validate" in page
+
+
+def test_the_export_warns_when_the_rules_file_is_broken(demo, runner, tmp_path):
+    from flask import current_app
+
+    result = runner.invoke(args=["attendance", "export", "--cohort", "demo-running"])
+    assert result.exit_code == 0 and "Warning" not in result.stderr
+    folder = tmp_path / "broken" / "peer-support-l4"
+    folder.mkdir(parents=True)
+    (folder / "rules.toml").write_text("days = 'eleven'", encoding="utf-8")
+    current_app.config["LMS_ASSESSMENTS_DIR"] = str(tmp_path / "broken")
+    result = runner.invoke(args=["attendance", "export", "--cohort", "demo-running"])
+    assert result.exit_code == 0
+    assert "Warning: The course's rules file (assessments/peer-support-l4/rules.toml) can't be used" in result.stderr
+    assert result.stdout.startswith("email,name,day 1")
 
 
 def test_day_titles_come_from_the_course_files(app):
@@ -166,6 +236,7 @@ def test_alerts_are_only_for_active_trainees_and_say_nothing_private(demo):
     alerted = db.session.execute(select(AttendanceAlert.enrolment_id)).scalars().all()
     assert alerted == [db.session.execute(select(Enrolment.id).where(Enrolment.trainee_id == struggling.id)).scalar_one()]
     told = db.session.execute(select(Notification.user_id)).scalars().all()
+    # No lead tutor is set in this demo, so every tutor of the cohort is told, with the academic supervisor.
     assert sorted(told) == sorted([person("tutor1").id, person("tutor2").id, person("academic1").id])
     emails = db.session.execute(select(OutboxEmail.body)).scalars().all()
     assert len(emails) == 3 and not any("medical" in body.lower() for body in emails)

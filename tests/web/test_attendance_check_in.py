@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 import segno
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lms.attendance.models import AttendanceSettings, CheckInCode, RegisterMark
 from lms.attendance.services import CODE_ALPHABET
@@ -241,3 +241,34 @@ def test_repeated_guessing_is_stopped(trainee, open_code):
 
 def test_only_trainees_check_in(tutor):
     assert tutor.get("/attendance/check-in").status_code == 403
+
+
+def test_a_check_in_after_the_register_was_first_saved_is_audited(trainee, open_code, tutor):
+    import json
+
+    from lms.audit.models import AuditEvent
+
+    data = register_form(tutor, day(7), {p: "unmarked" for p in trainees()} | {trainees()[1]: "present"})
+    assert tutor.post(register_url(day(7)), data=data).status_code == 302
+    before = utcnow()
+    assert "You're checked in" in check_in(trainee, open_code.code).get_data(as_text=True)
+    mark = mark_of()
+    event = db.session.execute(select(AuditEvent).where(
+        AuditEvent.action == "attendance.mark_changed", AuditEvent.object_id == str(mark.id))).scalar_one()
+    # Who, when, before, after and why, like a tutor's change after the first save.
+    assert event.reason == "Self check-in" and event.actor_id == user("trainee1").id
+    assert event.subject_user_id == user("trainee1").id and event.cohort_id == cohort().id
+    assert json.loads(event.before) == {"status": "unmarked"} and json.loads(event.after) == {"status": "present"}
+    assert before - timedelta(seconds=5) <= event.created_at.replace(tzinfo=before.tzinfo) <= utcnow()
+    # Checking in again changes nothing, so nothing more is audited.
+    check_in(trainee, open_code.code)
+    assert db.session.execute(select(func.count(AuditEvent.id)).where(
+        AuditEvent.action == "attendance.mark_changed")).scalar_one() == 1
+
+
+def test_a_check_in_before_the_register_was_first_saved_is_not_a_change_to_it(trainee, open_code):
+    from lms.audit.models import AuditEvent
+
+    assert "You're checked in" in check_in(trainee, open_code.code).get_data(as_text=True)
+    assert mark_of().status == "present"
+    assert db.session.execute(select(AuditEvent).where(AuditEvent.action == "attendance.mark_changed")).first() is None

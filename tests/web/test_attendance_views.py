@@ -96,8 +96,19 @@ def test_a_trainee_sees_their_own_attendance_across_all_eleven_days(seeded, logi
 def test_the_trainee_who_can_no_longer_reach_it_sees_their_options(seeded, login_as):
     page = login_as("trainee12@example.org").get("/attendance").get_data(as_text=True)
     assert "Your options from here" in page
-    assert "Deferring to another cohort" in page and "A catch-up" in page
+    # (This used to require "A catch-up" among the options: misleading, as no catch-up can help now.)
+    assert "Deferring to another cohort" in page and "A catch-up" not in page
     assert "No: at most 8 now" in page
+
+
+def test_staff_see_what_can_still_help_a_trainee_who_can_no_longer_reach_it(seeded, login_as):
+    page = login_as("tutor").get(f"/attendance/cohorts/demo-running/trainees/{user('trainee12').id}"
+                                 ).get_data(as_text=True)
+    assert "can no longer reach the 9 days needed in this cohort</strong>, even if every catch-up" in page
+    assert "Another catch-up will not change that." in page
+    assert "Their options include a catch-up" not in page  # the old, misleading advice
+    assert "deferring, or transferring to a later cohort" in page
+    assert "their academic supervisor, Helen Marsh" in page and "mitigating circumstances to the exam board" in page
 
 
 def test_a_trainee_cannot_see_anyone_elses_attendance(seeded, login_as):
