@@ -18,6 +18,16 @@ class Sample:
     ms: float
     status: int
     queries: int | None
+    location: str = ""     # where a redirect pointed
+
+    @property
+    def error(self) -> str | None:
+        """Why this response is an error, or None: a page must answer 2xx (a redirect to sign-in is an error)."""
+        if 200 <= self.status < 300:
+            return None
+        if 300 <= self.status < 400:
+            return f"{self.status} to sign-in" if "/sign-in" in self.location else f"{self.status} redirect"
+        return "no response" if self.status == 599 else str(self.status)
 
 
 @dataclass
@@ -96,21 +106,30 @@ class Person:
         return status == 302 and "/home" in headers.get("location", "")
 
 
-async def drive(base_url: str, people: list[tuple[str, list[tuple[str, str]]]], password: str,
-                duration: float, concurrency: int, think: float = 0.0) -> tuple[list[Sample], int]:
-    """Sign everyone in first, then request their scenarios round-robin for ``duration`` seconds.
+async def _timed(person: Person, name: str, path: str) -> Sample:
+    started = time.perf_counter()
+    try:
+        status, headers, _ = await asyncio.wait_for(person.request("GET", path), timeout=60)
+    except (ConnectionError, asyncio.IncompleteReadError, OSError, asyncio.TimeoutError):
+        status, headers = 599, {}
+        person.writer = None
+    queries = headers.get("x-query-count")
+    return Sample(name, (time.perf_counter() - started) * 1000, status,
+                  int(queries) if queries is not None else None, headers.get("location", ""))
 
-    ``people`` is a list of (email, [(scenario name, path), ...]); an empty email stays anonymous.
-    ``think`` is the mean pause, in seconds, between one person's requests (varied by ±50%).
-    Only the timed phase is measured. Returns the samples and how many sign-ins failed.
+
+async def sign_in_all(base_url: str, people: list[tuple[str, list[tuple[str, str]]]],
+                      password: str) -> tuple[list[tuple[Person, list]], int]:
+    """Sign everyone in (a few at a time: sign-ins hash passwords). An empty email stays anonymous.
+
+    Returns the signed-in people with their scenarios, and how many sign-ins failed.
     """
     parts = urlsplit(base_url)
-    samples: list[Sample] = []
     signed_in: list[tuple[Person, list]] = []
     failed = 0
-    gate = asyncio.Semaphore(8)  # sign-ins hash passwords: a few at a time
+    gate = asyncio.Semaphore(4)
 
-    async def sign_in(email, scenarios):
+    async def one(email, scenarios):
         nonlocal failed
         person = Person(parts.hostname, parts.port)
         if email:
@@ -120,26 +139,74 @@ async def drive(base_url: str, people: list[tuple[str, list[tuple[str, str]]]], 
                     return
         signed_in.append((person, scenarios))
 
-    await asyncio.gather(*(sign_in(email, scenarios) for email, scenarios in people))
+    await asyncio.gather(*(one(email, scenarios) for email, scenarios in people))
+    return signed_in, failed
+
+
+async def warm_up(people: list[tuple[Person, list]]) -> list[Sample]:
+    """Each person opens each of their pages once (not timed: first requests fill caches)."""
+    async def one(person, scenarios):
+        return [await _timed(person, name, path) for name, path in scenarios]
+
+    results = await asyncio.gather(*(one(person, scenarios) for person, scenarios in people))
+    return [sample for samples in results for sample in samples]
+
+
+async def load(people: list[tuple[Person, list]], duration: float, think: float) -> list[Sample]:
+    """Everyone uses their pages in turn for ``duration`` seconds, pausing ``think`` seconds (±50%) between
+    pages, as people reading pages do. Each starts at a random page and after a random pause."""
     deadline = time.perf_counter() + duration
+    samples: list[Sample] = []
 
     async def run(person, scenarios):
-        i = 0
+        i = random.randrange(len(scenarios))
+        await asyncio.sleep(random.uniform(0, think))
         while time.perf_counter() < deadline:
             name, path = scenarios[i % len(scenarios)]
-            started = time.perf_counter()
-            try:
-                status, headers, _ = await person.request("GET", path)
-            except (ConnectionError, asyncio.IncompleteReadError, OSError):
-                status, headers = 599, {}
-            queries = headers.get("x-query-count")
-            samples.append(Sample(name, (time.perf_counter() - started) * 1000, status,
-                                  int(queries) if queries is not None else None))
+            samples.append(await _timed(person, name, path))
             i += 1
             if think:
                 await asyncio.sleep(think * random.uniform(0.5, 1.5))
+
+    await asyncio.gather(*(run(person, scenarios) for person, scenarios in people))
+    return samples
+
+
+async def saturate(base_url: str, sessions: list[tuple[dict, str]], name: str, duration: float,
+                   connections: int) -> tuple[list[Sample], float]:
+    """Request one page back to back over ``connections`` keep-alive connections for ``duration`` seconds
+    (no pauses): the most this server can serve of it. ``sessions`` are (cookies, path) pairs, each
+    signed-in person's own address of the page; connections take them in turn.
+
+    Returns the samples and the elapsed time (until the last response came back).
+    """
+    parts = urlsplit(base_url)
+    people = [(Person(parts.hostname, parts.port, dict(sessions[n % len(sessions)][0])), sessions[n % len(sessions)][1])
+              for n in range(connections)]
+    samples: list[Sample] = []
+    started = time.perf_counter()
+    deadline = started + duration
+
+    async def run(person, path):
+        while time.perf_counter() < deadline:
+            samples.append(await _timed(person, name, path))
         if person.writer:
             person.writer.close()
 
-    await asyncio.gather(*(run(person, scenarios) for person, scenarios in signed_in[:concurrency]))
-    return samples, failed
+    await asyncio.gather(*(run(person, path) for person, path in people))
+    return samples, time.perf_counter() - started
+
+
+async def probe(person: Person, name: str, path: str, times: int = 3) -> Sample:
+    """Open one page a few times in a row; the last response is the steady state (caches filled)."""
+    sample = None
+    for _ in range(times):
+        sample = await _timed(person, name, path)
+    return sample
+
+
+def close(people: list[tuple[Person, list]]) -> None:
+    for person, _ in people:
+        if person.writer:
+            person.writer.close()
+            person.writer = None
