@@ -44,6 +44,19 @@ def is_local_http(base_url: str) -> bool:
     return parts.scheme == "http" and (parts.hostname or "") in LOCAL_HOSTS
 
 
+def upload_megabytes(raw: str | None) -> float:
+    """LMS_MAX_UPLOAD_MB as a number of megabytes (default 20); a clear error for anything else."""
+    if raw is None or not str(raw).strip():
+        return 20.0
+    try:
+        value = float(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"LMS_MAX_UPLOAD_MB must be a number of megabytes, for example 20 (it is {raw!r}).") from None
+    if not 0 < value <= 1024:
+        raise ValueError(f"LMS_MAX_UPLOAD_MB must be between 1 and 1024 megabytes (it is {raw!r}).")
+    return value
+
+
 def settings_from_env(instance_path: Path, env=os.environ) -> dict:
     """Return Flask config values read from ``env`` (normally os.environ)."""
     instance_path = Path(instance_path)
@@ -52,6 +65,7 @@ def settings_from_env(instance_path: Path, env=os.environ) -> dict:
     redis_url = env.get("LMS_REDIS_URL") or None
     secret_key = env.get("LMS_SECRET_KEY")
     data_key = env.get("LMS_DATA_KEY")
+    upload_mb = upload_megabytes(env.get("LMS_MAX_UPLOAD_MB"))
     settings = {
         "SQLALCHEMY_DATABASE_URI": database_url(db_url),
         "SECRET_KEY": secret_key,
@@ -80,7 +94,9 @@ def settings_from_env(instance_path: Path, env=os.environ) -> dict:
         "SESSION_COOKIE_SECURE": not is_local_http(base_url),
         "REMEMBER_COOKIE_DURATION": 0,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the server-side session
-        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        "LMS_MAX_UPLOAD_MB": upload_mb,
+        # A whole request may carry one file at the limit plus the form around it.
+        "MAX_CONTENT_LENGTH": int((upload_mb + 5) * 1024 * 1024),
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
     return settings
