@@ -137,3 +137,35 @@ def test_deactivated_person_cannot_sign_in(client, demo):
     find_by_email("trainee4@example.org").active = False
     db.session.commit()
     assert GENERIC in sign_in(client, "trainee4@example.org").get_data(as_text=True)
+
+
+def test_too_many_failures_from_one_address_pause_that_address_only(app, demo):
+    # 50 failures from one network address, spread over many accounts (a password-spraying run).
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    for number in range(50):
+        assert sign_in(attacker, f"nobody{number}@example.org", "wrong-password-x").status_code == 200
+    # Even a right password for an account with no failures is paused from that address...
+    paused = sign_in(attacker, "trainee4@example.org")
+    assert paused.status_code == 429 and "too many sign-in attempts" in paused.get_data(as_text=True)
+    # ...while the same person signs in from another address.
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    assert sign_in(elsewhere, "trainee4@example.org").status_code == 302
+
+
+def test_an_unexpected_error_shows_the_sites_own_page_without_details(app, client):
+    from lms.authz.access import public
+
+    @public
+    def broken():
+        raise RuntimeError("secret internal detail")
+
+    app.add_url_rule("/test-broken", "test_broken", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/test-broken")
+    assert response.status_code == 500
+    page = response.get_data(as_text=True)
+    assert "<html" in page.lower() and 'href="/static/' in page, "the error page uses the site's layout"
+    assert "secret internal detail" not in page and "Traceback" not in page
+    assert response.headers["Content-Security-Policy"]
