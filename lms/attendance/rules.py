@@ -24,6 +24,8 @@ class Status(StrEnum):
     PRESENT = "present"
     LATE = "late"
     LEFT_EARLY = "left_early"
+    # Both on one day: minutes_missed is the total of the two.
+    LATE_AND_LEFT_EARLY = "late_and_left_early"
     ABSENT = "absent"
     AUTHORISED_ABSENCE = "authorised_absence"
 
@@ -86,7 +88,7 @@ class Figures:
 
 
 _MISSED_STATUSES = {Status.ABSENT, Status.AUTHORISED_ABSENCE}
-_PART_DAY_STATUSES = {Status.LATE, Status.LEFT_EARLY}
+PART_DAY_STATUSES = frozenset({Status.LATE, Status.LEFT_EARLY, Status.LATE_AND_LEFT_EARLY})
 
 
 def effective(mark: Mark | None, rules: AttendanceRules) -> Outcome:
@@ -102,7 +104,7 @@ def effective(mark: Mark | None, rules: AttendanceRules) -> Outcome:
     if mark.status is Status.PRESENT:
         return Outcome.COUNTED
     if (
-        mark.status in _PART_DAY_STATUSES
+        mark.status in PART_DAY_STATUSES
         and mark.minutes_missed <= rules.absent_if_minutes_missed_over
     ):
         return Outcome.COUNTED

@@ -42,6 +42,7 @@ from lms.attendance.rules import (
     Figures,
     Mark,
     Outcome,
+    PART_DAY_STATUSES,
     Status,
     check_minutes,
     effective,
@@ -65,6 +66,7 @@ STATUS_LABELS = {
     Status.PRESENT: "Present",
     Status.LATE: "Late",
     Status.LEFT_EARLY: "Left early",
+    Status.LATE_AND_LEFT_EARLY: "Late and left early",
     Status.ABSENT: "Absent",
     Status.AUTHORISED_ABSENCE: "Authorised absence",
 }
@@ -74,6 +76,7 @@ STATUS_SYMBOLS = {
     Status.PRESENT: "✓",
     Status.LATE: "◔",
     Status.LEFT_EARLY: "◕",
+    Status.LATE_AND_LEFT_EARLY: "◑",
     Status.ABSENT: "✗",
     Status.AUTHORISED_ABSENCE: "○",
 }
@@ -384,7 +387,7 @@ class MarkValues:
     def describe(self) -> str:
         """'Late (20 minutes)', 'Authorised absence: family commitment', 'Present'."""
         text = STATUS_LABELS[self.status]
-        if self.status in (Status.LATE, Status.LEFT_EARLY):
+        if self.status in PART_DAY_STATUSES:
             text += f" ({self.minutes_missed} minutes)"
         if self.status is Status.AUTHORISED_ABSENCE and self.absence_reason:
             text += f": {self.absence_reason}"
@@ -434,10 +437,11 @@ def _read_mark(row: RegisterRow, entered: dict[str, str], errors: list[tuple[str
         errors.append((f"note-{tid}", f"Keep the note for {name} under {NOTE_LIMIT} characters."))
         return None
     minutes, reason = 0, ""
-    if status in (Status.LATE, Status.LEFT_EARLY):
+    if status in PART_DAY_STATUSES:
         raw_minutes = (entered.get("minutes") or "").strip()
         if not raw_minutes:
-            what = "arriving late" if status is Status.LATE else "leaving early"
+            what = {Status.LATE: "arriving late", Status.LEFT_EARLY: "leaving early"}.get(
+                status, "arriving late and leaving early (both together)")
             errors.append((f"minutes-{tid}", f"Enter how many minutes {name} missed by {what}, for example 15."))
             return None
         problem = check_minutes(raw_minutes)

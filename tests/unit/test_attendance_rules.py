@@ -54,12 +54,13 @@ def test_every_status_is_covered():
         "present",
         "late",
         "left_early",
+        "late_and_left_early",
         "absent",
         "authorised_absence",
     }
 
 
-@pytest.mark.parametrize("status", [Status.LATE, Status.LEFT_EARLY])
+@pytest.mark.parametrize("status", [Status.LATE, Status.LEFT_EARLY, Status.LATE_AND_LEFT_EARLY])
 @pytest.mark.parametrize(
     ("minutes", "outcome"),
     [(0, Outcome.COUNTED), (59, Outcome.COUNTED), (60, Outcome.COUNTED), (61, Outcome.MISSED)],

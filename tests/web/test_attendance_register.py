@@ -71,7 +71,7 @@ def register_form(client, course_day, statuses: dict, *, slug="demo-running", **
         tid = person.id if isinstance(person, User) else person
         if isinstance(status, tuple):
             status, detail = status
-            data[f"minutes-{tid}" if status in ("late", "left_early") else f"reason-{tid}"] = str(detail)
+            data[f"minutes-{tid}" if status in ("late", "left_early", "late_and_left_early") else f"reason-{tid}"] = str(detail)
         data[f"status-{tid}"] = status
     data.update(extra)
     return data
@@ -104,6 +104,32 @@ def test_register_page_lists_every_trainee_keyboard_friendly(tutor):
     assert "<caption" in page and 'scope="row"' in page and 'scope="col"' in page
     assert "Mark everyone not yet marked as present" in page
     assert 'value="0"' in page  # version 0: never saved
+
+
+def test_arriving_late_and_leaving_early_on_one_day_are_recorded_together(tutor, app):
+    from lms.attendance import services
+
+    people = trainees()
+    statuses = {people[0]: ("late_and_left_early", 40), people[1]: ("late_and_left_early", 75)}
+    missing = register_form(tutor, day(2), {people[2]: "late_and_left_early"})
+    refused = tutor.post(register_url(day(2)), data=missing)
+    assert refused.status_code == 400
+    assert "arriving late and leaving early" in refused.get_data(as_text=True)
+    assert marks_of(day(2)) == {}
+
+    response = tutor.post(register_url(day(2)), data=register_form(tutor, day(2), statuses))
+    assert response.status_code == 302
+    saved = marks_of(day(2))
+    assert saved[people[0].id][:2] == ("late_and_left_early", 40)
+    page = tutor.get(register_url(day(2))).get_data(as_text=True)
+    assert f'name="status-{people[0].id}" value="late_and_left_early" checked' in page
+    assert 'value="40"' in page and "Late and left early" in page
+    # 40 minutes in all still counts as attended; 75 is more than the 60 allowed, so the day is missed.
+    from lms.attendance.rules import AttendanceRules, Mark, Outcome, Status, effective
+
+    assert effective(Mark(Status.LATE_AND_LEFT_EARLY, 40), AttendanceRules()) is Outcome.COUNTED
+    assert effective(Mark(Status.LATE_AND_LEFT_EARLY, 75), AttendanceRules()) is Outcome.MISSED
+    assert services.STATUS_LABELS[Status.LATE_AND_LEFT_EARLY] == "Late and left early"
 
 
 def test_mark_all_present_prefills_without_saving(tutor):
