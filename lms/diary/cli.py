@@ -3,8 +3,11 @@
 The work is done in batches, each committed, and every value names the key it
 is encrypted with, so a run that is interrupted (power cut, Ctrl+C) is simply
 run again: it carries on with the values still under an older key and loses
-nothing. While it runs, the LMS can read values under either key as long as it
-knows both (``LMS_DATA_KEY`` and ``LMS_DATA_KEY_PREVIOUS``).
+nothing. While it runs, the LMS reads values under either key: servers sharing
+the instance folder pick up instance/data_key.new (and, after the swap,
+instance/data_key and data_key.previous-<id>) by themselves, without a restart
+(see ``crypto.rotation_keys``); servers on other machines need both keys in
+their settings (``LMS_DATA_KEY`` and ``LMS_DATA_KEY_PREVIOUS``).
 """
 
 from __future__ import annotations

@@ -135,8 +135,53 @@ def keyring_for(config) -> Keyring:
     return _keyring(config.get("LMS_DATA_KEY"), config.get("LMS_DATA_KEY_PREVIOUS"))
 
 
+# Key files a rotation leaves in instance/: the new key while it runs (data_key.new), the new key once
+# installed (data_key, for a server that started with the old one) and the old ones after.
+_ROTATION_FILES = ("data_key", "data_key.new", "data_key.previous-*")
+_RESCAN_SECONDS = 2.0
+_rotation_cache: dict[str, tuple[float, tuple, tuple[bytes, ...]]] = {}
+
+
+def rotation_keys(instance_path: str | os.PathLike) -> tuple[bytes, ...]:
+    """Keys from a key rotation's files in ``instance_path`` (for decrypting only).
+
+    A server that started before `lms keys rotate-data-key` cannot know the new
+    key from its settings, yet values the command has already committed are
+    under it; after the command swaps instance/data_key, values this server
+    wrote meanwhile are under the old key, kept in data_key.previous-<id>.
+    Reading these files (looked at again at most every two seconds) keeps
+    every entry readable throughout, without a restart. A file that is not a
+    valid key is ignored here; the command itself reports it.
+    """
+    import time
+
+    folder = Path(instance_path)
+    now = time.monotonic()
+    cached = _rotation_cache.get(str(folder))
+    if cached is not None and now - cached[0] < _RESCAN_SECONDS:
+        return cached[2]
+    files = sorted(path for pattern in _ROTATION_FILES for path in folder.glob(pattern) if path.is_file())
+    signature = tuple((path.name, path.stat().st_mtime_ns) for path in files)
+    if cached is not None and cached[1] == signature:
+        _rotation_cache[str(folder)] = (now, signature, cached[2])
+        return cached[2]
+    found = []
+    for path in files:
+        try:
+            found.append(parse_key(path.read_text(), path.name))
+        except (DataKeyError, OSError):
+            continue
+    _rotation_cache[str(folder)] = (now, signature, tuple(found))
+    return tuple(found)
+
+
 def current_keyring() -> Keyring:
-    return keyring_for(current_app.config)
+    """The configured keyring, plus (for decrypting) any keys a rotation left in instance/."""
+    ring = keyring_for(current_app.config)
+    for key in rotation_keys(current_app.instance_path):
+        if key_id(key) not in ring.keys:
+            ring = ring.with_key(key)
+    return ring
 
 
 # -- values bound to their rows ------------------------------------------------

@@ -190,6 +190,51 @@ def test_rotation_with_the_instance_key_makes_and_installs_a_new_key(app, demo, 
     assert all(v.startswith(f"v1:{crypto.key_id(crypto.parse_key(installed))}:") for v in sealed_values())
 
 
+def test_a_running_server_reads_every_entry_during_and_after_an_instance_key_rotation(app, demo, runner):
+    """The server keeps its settings (the old key) while the command runs beside it, and until it restarts."""
+    from pathlib import Path
+
+    instance = Path(app.instance_path)
+    (instance / "data_key").write_text(TEST_DATA_KEY + "\n")
+    app.config["LMS_DATA_KEY_SOURCE"] = "instance"
+    entry_id = write_everything()
+    before = services.entry_content(db.session.get(DiaryEntry, entry_id))
+    total = len(sealed_values())
+
+    stopped = runner.invoke(args=["keys", "rotate-data-key", "--batch-size", "2", "--stop-after", str(total // 2)])
+    assert stopped.exit_code == 3, stopped.output
+    new_key = (instance / "data_key.new").read_text().strip()
+    new_id = crypto.key_id(crypto.parse_key(new_key))
+    assert any(v.startswith(f"v1:{new_id}:") for v in sealed_values())
+    crypto._rotation_cache.clear()  # what two seconds do for a real server
+    db.session.expire_all()
+    # Halfway: no LMS_DATA_KEY_PREVIOUS set, and still every value opens.
+    assert app.config["LMS_DATA_KEY_PREVIOUS"] is None
+    assert services.entry_content(db.session.get(DiaryEntry, entry_id)) == before
+    for model, column in SEALED_COLUMNS:
+        for row in db.session.execute(select(model)).scalars():
+            if getattr(row, column):
+                crypto.unseal(row, column)
+
+    finished = runner.invoke(args=["keys", "rotate-data-key"])
+    assert finished.exit_code == 0, finished.output
+    assert (instance / "data_key").read_text().strip() == new_key
+    crypto._rotation_cache.clear()
+    db.session.expire_all()
+    # After the swap, the server (still on the old key in its settings) reads the new values...
+    assert app.config["LMS_DATA_KEY"] == TEST_DATA_KEY
+    assert services.entry_content(db.session.get(DiaryEntry, entry_id)) == before
+    # ...and what it writes before its restart (under the old key) opens after the restart too.
+    written = services.create_entry(person("trainee2"), services.EntryFields(
+        services.EntryContent(title="Written during the swap", body="Still readable"), date.today(), None),
+        draft=False)
+    db.session.commit()
+    app.config["LMS_DATA_KEY"] = new_key  # the restart: settings from instance/data_key
+    crypto._rotation_cache.clear()
+    db.session.expire_all()
+    assert services.entry_content(db.session.get(DiaryEntry, written.id)).body == "Still readable"
+
+
 def test_rotation_refuses_a_bad_new_key_file(app, runner, tmp_path):
     bad = tmp_path / "bad.key"
     bad.write_text("nonsense")
