@@ -18,7 +18,7 @@ from werkzeug.serving import make_server
 
 from lms.app import create_app
 from lms.extensions import db
-from tests.conftest import base_config, migrate_to_head
+from tests.conftest import base_config, migrate_to_head, postgres_url
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run"]
@@ -56,9 +56,10 @@ def chromium():
 
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """The LMS with the demo, served from a thread on a free port."""
+    """The LMS with the demo, served from a thread on a free port: on a fresh SQLite file, or on a fresh
+    PostgreSQL database of its own when LMS_TEST_DATABASE_URL is set (built by the migrations either way)."""
     instance = tmp_path_factory.mktemp("live")
-    url = f"sqlite:///{instance / 'lms.sqlite3'}"
+    url, drop = fresh_database(instance)
     config = base_config(url, instance)
     config["TESTING"] = False
     app = create_app(config)
@@ -74,6 +75,32 @@ def live_server(tmp_path_factory):
     thread.start()
     yield LiveServer(f"http://127.0.0.1:{server.server_port}", app)
     server.shutdown()
+    with app.app_context():
+        db.engine.dispose()
+    drop()
+
+
+def fresh_database(instance: Path) -> tuple[str, callable]:
+    """A new, empty database for one live server, and a function that removes it."""
+    server = postgres_url()
+    if server is None:
+        return f"sqlite:///{instance / 'lms.sqlite3'}", lambda: None
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"lms_live_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(make_url(server).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return make_url(server).set(database=name).render_as_string(hide_password=False), drop
 
 
 def sync_content(app) -> None:
