@@ -1,6 +1,7 @@
 """An admin, in a real browser, creates an organisation, a cohort with its 11 days, imports trainees
 from a CSV file and assigns their supervisors. axe checks every page visited."""
 
+import re
 from datetime import date, timedelta
 
 from tests.browser.conftest import check_accessibility, sign_in
@@ -8,7 +9,22 @@ from tests.browser.conftest import check_accessibility, sign_in
 HEADER = "email,name,role,organisation,academic_supervisor_email,personal_supervisor_email"
 
 
-def test_admin_sets_up_a_cohort_and_imports_trainees(page, tmp_path):
+def invitation_path(live_server, email: str) -> str:
+    """The link in the latest invitation e-mail to ``email`` (as the person would open it from their inbox)."""
+    from sqlalchemy import select
+
+    from lms.extensions import db
+    from lms.notify.models import OutboxEmail
+
+    with live_server.app.app_context():
+        body = db.session.execute(select(OutboxEmail.body).where(OutboxEmail.to_address == email)
+                                  .order_by(OutboxEmail.id.desc()).limit(1)).scalar_one()
+    match = re.search(r"https?://[^/\s]+(/invitation/\S+)", body)
+    assert match, "the invitation e-mail holds a link to set a password"
+    return match.group(1)
+
+
+def test_admin_sets_up_a_cohort_and_imports_trainees(page, tmp_path, chromium, live_server):
     sign_in(page, "admin@example.org")
     check_accessibility(page)
 
@@ -110,6 +126,29 @@ def test_admin_sets_up_a_cohort_and_imports_trainees(page, tmp_path):
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Audit log").click()
     check_accessibility(page)
     assert "People imported from a file" in page.content() and "Organisation added" in page.content()
+
+    # Each invited person opens the link in their e-mail, sets a password and signs in with it.
+    for email, name in (("rowan.ash@example.org", "Rowan Ash"), ("zoe.bronte@example.org", "Zoë Brontë"),
+                        ("kai.lee@example.org", "Kai Lee")):
+        context = chromium.new_context(base_url=live_server.url)
+        person = context.new_page()
+        person.goto(invitation_path(live_server, email))
+        assert f"Welcome, {name}" in person.content()
+        check_accessibility(person)
+        person.get_by_label("Create a password").fill("short")
+        person.get_by_label("Type the same password again").fill("short")
+        person.get_by_role("button", name="Set my password and sign in").click()
+        assert "10 characters" in person.get_by_role("alert").inner_text()
+        check_accessibility(person)
+        person.get_by_label("Create a password").fill("river stones in autumn")
+        person.get_by_label("Type the same password again").fill("river stones in autumn")
+        person.get_by_role("button", name="Set my password and sign in").click()
+        person.wait_for_url("**/home")
+        check_accessibility(person)
+        person.get_by_role("button", name="Sign out").click()
+        sign_in(person, email, "river stones in autumn")
+        assert name in person.content()
+        context.close()
 
 
 def test_other_admin_and_personal_data_pages_pass_axe(page):
