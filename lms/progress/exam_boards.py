@@ -94,6 +94,8 @@ class BoardPage:
     moderation: list
     examiner_comments: list
     mitigation: list
+    # Marks agreed since the board ratified (referrals, late marking), waiting for the board: enrolment → count.
+    waiting: dict[int, int] = None
 
 
 def _board(actor: User, board_id: int) -> ExamBoard:
@@ -144,12 +146,88 @@ def _coursework_records(cohort_id: int) -> tuple[list, list, list]:
     return moderation, comments, mitigation
 
 
+def _agreed_marks(cohort_id: int, enrolment_id: int | None = None) -> list[tuple[int, int]]:
+    """(submission id, enrolment id) of the cohort's marks agreed but not yet ratified."""
+    try:
+        from lms.coursework.models import Assignment, Submission
+    except ImportError:
+        return []
+    query = (select(Submission.id, Submission.enrolment_id).join(Assignment, Submission.assignment_id == Assignment.id)
+             .where(Assignment.cohort_id == cohort_id, Submission.state == "agreed").order_by(Submission.id))
+    if enrolment_id is not None:
+        query = query.where(Submission.enrolment_id == enrolment_id)
+    return [(row[0], row[1]) for row in db.session.execute(query)]
+
+
+def _ratify_agreed(actor: User, board: ExamBoard, enrolment_id: int | None = None) -> int:
+    waiting = _agreed_marks(board.cohort_id, enrolment_id)
+    if not waiting:
+        return 0
+    from lms.coursework.marking import ratify_marks
+
+    return ratify_marks(actor, board.cohort_id, submission_ids=[submission_id for submission_id, _ in waiting])
+
+
 def board_page(actor: User, board_id: int, as_of: datetime) -> BoardPage:
     """Everything the board looks at, in a bounded number of queries."""
     board = _board(actor, board_id)
     moderation, comments, mitigation = _coursework_records(board.cohort_id)
     history = sorted(board.decisions, key=lambda d: d.id, reverse=True)
-    return BoardPage(board, _proposals(board, as_of), _standing(board), history, moderation, comments, mitigation)
+    waiting: dict[int, int] = {}
+    if board.status == "ratified":
+        for _, enrolment_id in _agreed_marks(board.cohort_id):
+            waiting[enrolment_id] = waiting.get(enrolment_id, 0) + 1
+    return BoardPage(board, _proposals(board, as_of), _standing(board), history, moderation, comments, mitigation,
+                     waiting)
+
+
+def ratify_since(actor: User, board_id: int, version, reason: str, as_of: datetime) -> tuple[int, int]:
+    """After the board has ratified: ratify the marks agreed since (a referral, a script marked late), and
+    record a ratification for each trainee whose outcome was deferred (or had no decision, or whose standing
+    decision no longer matches) and can now be decided. Each new decision corrects the one it replaces.
+
+    Returns (marks ratified, outcomes ratified). Raises BoardRefused when there is nothing to do or no reason.
+    """
+    board = _board(actor, board_id)
+    _check_version(board, version)
+    if board.status != "ratified":
+        raise BoardRefused([("since-reason", "The board is still open: ratify its outcomes first.")])
+    reason = (reason or "").strip()
+    if not reason:
+        raise BoardRefused([("since-reason", "Give the reason, for example \u201cSecond-attempt marks agreed after "
+                                             "the board met, ratified by the chair\u201d. It is kept in the record.")])
+    waiting = _agreed_marks(board.cohort_id)
+    marks = _ratify_agreed(actor, board)
+    changed_enrolments = {enrolment_id for _, enrolment_id in waiting}
+    standing = _standing(board)
+    outcomes = 0
+    for row in _proposals(board, as_of):
+        outcome = row.outcome
+        if outcome is None or outcome.award is None:
+            continue
+        previous = standing.get(row.enrolment.id)
+        recorded = row.assessment.recorded_mark if row.assessment else None
+        unchanged = (previous is not None and previous.decision == "ratify" and previous.award == outcome.award.value
+                     and previous.recorded_mark == recorded)
+        if unchanged or (previous is not None and previous.decision == "ratify"
+                         and row.enrolment.id not in changed_enrolments):
+            continue
+        if previous is not None:
+            previous.superseded = True
+        new = _decision_for(actor, board, row, "ratify", reason, corrects=previous)
+        db.session.flush()
+        record(actor, "exam_board.ratified_since", "board_decision", new.id, cohort_id=board.cohort_id,
+               subject_user_id=row.enrolment.trainee_id, reason=reason,
+               before={"decision": previous.decision, "award": previous.award} if previous else None,
+               after={"decision": "ratify", "award": new.award})
+        outcomes += 1
+    if not marks and not outcomes:
+        raise BoardRefused([("since-reason", "There is nothing waiting for the board: no marks have been agreed "
+                                             "since it sat, and no deferred outcome can be decided yet.")], 409)
+    _touch(board)
+    record(actor, "exam_board.ratified_since", "exam_board", board.id, cohort_id=board.cohort_id, reason=reason,
+           after={"marks": marks, "outcomes": outcomes})
+    return marks, outcomes
 
 
 def _check_version(board: ExamBoard, version) -> None:
@@ -281,6 +359,8 @@ def correct(actor: User, board_id: int, enrolment_id, decision: str, award: str,
     if errors:
         raise BoardRefused(errors)
     row = _row_for(board, enrolment_id, as_of)
+    if decision == "ratify" and _ratify_agreed(actor, board, row.enrolment.id):
+        row = _row_for(board, enrolment_id, as_of)  # the outcome with those marks ratified
     previous = _standing(board).get(row.enrolment.id)
     if previous is not None:
         previous.superseded = True

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from lms.cohorts.models import Enrolment
 from lms.extensions import db
-from lms.progress.models import BoardDecision, ExamBoard
+from lms.progress.models import AssessmentOptOut, BoardDecision, ExamBoard
 from lms.progress.rules import AttendanceFacts, Facts, Rules
 from lms.progress.rules_file import load_rules_path
 
@@ -144,6 +144,16 @@ def _decisions(ids: list[int]) -> tuple[set[int], dict[int, int]]:
     return ratified, extra
 
 
+def _opted_out(ids: list[int]) -> set[int]:
+    """Enrolments whose latest recorded change says the trainee opted out of assessment."""
+    latest: dict[int, bool] = {}
+    for enrolment_id, opted_out in db.session.execute(
+            select(AssessmentOptOut.enrolment_id, AssessmentOptOut.opted_out)
+            .where(AssessmentOptOut.enrolment_id.in_(ids)).order_by(AssessmentOptOut.id)):
+        latest[enrolment_id] = opted_out
+    return {enrolment_id for enrolment_id, opted_out in latest.items() if opted_out}
+
+
 def facts_for(enrolments: list[Enrolment], as_of: datetime, *, released_only: bool = True,
               viewer_id: int | None = None) -> tuple[dict[int, Facts], dict[int, Extras]]:
     """Each enrolment's facts for the engine, and the extras the grids show.
@@ -164,6 +174,7 @@ def facts_for(enrolments: list[Enrolment], as_of: datetime, *, released_only: bo
     diary_counts, diary_last, shared = _diary(trainee_ids, viewer_id)
     units = _units(ids)
     ratified, extra = _decisions(ids)
+    opted_out = _opted_out(ids)
 
     facts: dict[int, Facts] = {}
     extras: dict[int, Extras] = {}
@@ -178,7 +189,8 @@ def facts_for(enrolments: list[Enrolment], as_of: datetime, *, released_only: bo
         if extra.get(enrolment.id):
             attempts = {slug: replace(a, extra_attempts_allowed=extra[enrolment.id]) for slug, a in attempts.items()}
         facts[enrolment.id] = Facts(as_of=as_of, attendance=att, assessments=attempts,
-                                    diary_entries=count, ratified=enrolment.id in ratified)
+                                    diary_entries=count, ratified=enrolment.id in ratified,
+                                    opted_out_of_assessment=enrolment.id in opted_out)
         last = [moment for moment in (diary_last.get(enrolment.trainee_id), touched.get(enrolment.id)) if moment]
         counted_days = [d for d, outcome in zip(day_dates, per_day) if outcome in ("counted", "caught_up")]
         if counted_days:

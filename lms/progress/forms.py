@@ -16,10 +16,16 @@ class NoteForm(FlaskForm):
     text = TextAreaField("Supervision note")
 
 
+class OptOutForm(FlaskForm):
+    choice = StringField("Assessment")  # radios written in the template
+    effective_on = StringField("Date the trainee made this choice (YYYY-MM-DD)")
+    reason = TextAreaField("Reason")
+
+
 class TokenForm(FlaskForm):
     name = StringField("Name of the integration")
     email = StringField("Email address of the person the token acts for")
-    scopes = StringField("Scopes", default="progress:read")
+    scopes = StringField("Scopes")  # checkboxes written in the template; the view reads every value
 
 
 class ConfirmForm(FlaskForm):

@@ -109,3 +109,28 @@ class ApiToken(db.Model):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+    @property
+    def scope_list(self) -> list[str]:
+        """The token's scopes (stored space-separated, so tokens made with one scope keep working)."""
+        return (self.scopes or "").split()
+
+
+class AssessmentOptOut(db.Model):
+    """A recorded change to whether a trainee has opted out of assessment; the latest one stands.
+
+    Opting out leads to a certificate of completion without credits. Opting
+    back in is another row, so every change is kept with who made it and why.
+    """
+
+    __tablename__ = "assessment_opt_outs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    opted_out: Mapped[bool]
+    effective_on: Mapped[date] = mapped_column(Date)  # the day the trainee made the choice
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    recorded_by: Mapped[User | None] = relationship()

@@ -20,15 +20,18 @@ ENDPOINT_ACCESS = {
     "progress.caseload_csv": STAFF,
     "progress.trainee": STAFF,
     "progress.add_note": STAFF,
+    "progress.record_opt_out": ADMINS,
     "progress.cohort": TUTORS_AND_ADMINS,
     "progress.cohort_csv": TUTORS_AND_ADMINS,
     "progress.tokens": ADMINS,
     "progress.revoke_token": ADMINS,
     # The API authenticates itself (bearer token or session) and answers 401 in JSON, never a redirect.
     "progress.api_cohort_progress": PUBLIC,
+    "progress.api_cohorts": PUBLIC,
     "progress.boards": ADMINS,
     "progress.board": ADMINS,
     "progress.ratify_all": ADMINS,
+    "progress.ratify_since": ADMINS,
     "progress.decide": ADMINS,
     "progress.correct": ADMINS,
 }
@@ -44,6 +47,11 @@ def is_staff_for(user: User, enrolment: Enrolment) -> bool:
     if user.id == enrolment.trainee_id:
         return False
     return is_admin(user) or teaches(user, enrolment.cohort_id) or supervises(user, enrolment)
+
+
+def can_record_opt_out(user: User, enrolment: Enrolment) -> bool:
+    """Admins record a trainee's choice to opt out of assessment (or back in): it changes the award."""
+    return is_admin(user)
 
 
 def can_run_exam_boards(user: User) -> bool:

@@ -9,15 +9,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import secrets
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
 from flask import abort
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from lms.accounts.models import User
+from lms.audit.services import record
 from lms.authz.access import object_or_404
 from lms.authz.roles import Role
 from lms.cohorts.models import Cohort, Enrolment
@@ -27,8 +29,11 @@ from lms.database import utcnow
 from lms.extensions import db
 from lms.progress import policies
 from lms.progress.facts import Extras, RulesUnavailable, facts_for, rules_for
-from lms.progress.models import ApiToken, MarkSharingConsent, SupervisionNote
-from lms.progress.rules import AssessmentState, Facts, Outcome, Rules, evaluate, long_date
+from lms.progress.models import ApiToken, AssessmentOptOut, BoardDecision, ExamBoard, MarkSharingConsent, SupervisionNote
+from lms.progress.rules import (Achievable, AssessmentState, Award, Facts, Flag, Outcome, Rules, Status, evaluate,
+                                long_date)
+# The engine's own wording of an assessment's next step, so a page can leave out what a viewer may not see.
+from lms.progress.rules import _assessment_sentence as assessment_sentence
 
 QUIET_DAYS = 14
 ENDED = frozenset({"withdrawn", "transferred"})
@@ -36,6 +41,7 @@ ENDED = frozenset({"withdrawn", "transferred"})
 FLAG_UNREACHABLE = "Threshold no longer reachable"
 FLAG_QUIET = f"No activity for {QUIET_DAYS} days"
 FLAG_OVERDUE = "Assignment overdue"
+NOT_SHARED = "Not shared (the trainee has not chosen to share their marks)"
 
 AWARD_TEXT = {"credit": "Certificate with 20 credits", "completion": "Certificate of completion",
               "none": "No certificate this time", None: "Not decided yet"}
@@ -61,7 +67,14 @@ def enrolment_options():
 
 @dataclass
 class ProgressRow:
-    """One trainee's progress as a grid row: the engine's outcome and what staff see beside it."""
+    """One trainee's progress as a grid row: the engine's outcome and what staff see beside it.
+
+    `show_marks` is False for a personal supervisor the trainee has not chosen
+    to share marks with: then the row shows no marks, no pass or fail, no mark
+    flags and no award forecast. `show_mitigation` is False for anyone but the
+    trainee, their academic supervisor and admins: then nothing about
+    mitigating circumstances is shown.
+    """
 
     enrolment: Enrolment
     facts: Facts
@@ -70,6 +83,7 @@ class ProgressRow:
     show_marks: bool
     rules: Rules | None
     flags: list[str] = field(default_factory=list)
+    show_mitigation: bool = True
 
     @property
     def trainee(self) -> User:
@@ -91,19 +105,27 @@ class ProgressRow:
         assessment = self.assessment
         if assessment is None:
             return "No assignment"
+        if not self.show_marks:
+            return _unshared_assignment_text(assessment)
         text = STATE_TEXT[assessment.state]
-        if assessment.state in (AssessmentState.PASSED, AssessmentState.NOT_PASSED) and not self.show_marks:
-            return "Marked"
         if assessment.state is AssessmentState.NOT_YET_DUE and assessment.attempts:
             return f"{text} (due {long_date(assessment.attempts[-1].deadline)})"
         return text
+
+    @property
+    def mark_flags(self) -> list[str]:
+        """The recorded mark's flags this viewer may see (MC only with mitigation)."""
+        assessment = self.assessment
+        if not self.show_marks or assessment is None:
+            return []
+        return [flag.value for flag in assessment.flags if self.show_mitigation or flag is not Flag.MITIGATION]
 
     @property
     def mark_text(self) -> str:
         assessment = self.assessment
         if not self.show_marks or assessment is None or assessment.recorded_mark is None:
             return ""
-        flags = " ".join(flag.value for flag in assessment.flags)
+        flags = " ".join(self.mark_flags)
         return f"{assessment.recorded_mark}{' ' + flags if flags else ''}"
 
     @property
@@ -111,14 +133,32 @@ class ProgressRow:
         parts = []
         if self.extras.extension:
             parts.append(f"Extension {REQUEST_TEXT.get(self.extras.extension, self.extras.extension)}")
-        if self.extras.mitigation:
+        if self.extras.mitigation and self.show_mitigation:
             parts.append(f"Mitigation {REQUEST_TEXT.get(self.extras.mitigation, self.extras.mitigation)}")
         return "; ".join(parts)
+
+    @property
+    def missing(self) -> list[str]:
+        """What is still needed, without the sentences that would tell this viewer about marks or mitigation."""
+        if self.outcome is None:
+            return []
+        hidden = set()
+        for assessment in self.outcome.assessments.values():
+            current = assessment.attempts[-1] if assessment.attempts else None
+            mentions_mitigation = current is not None and current.mitigation_accepted
+            tells_results = assessment.attempts_used > 0 or _submitted(assessment)
+            if (not self.show_marks and tells_results) or (not self.show_mitigation and mentions_mitigation):
+                sentence = assessment_sentence(self.rules, assessment) if self.rules is not None else None
+                if sentence:
+                    hidden.add(sentence)
+        return [sentence for sentence in self.outcome.missing if sentence not in hidden]
 
     @property
     def award_text(self) -> str:
         if self.outcome is None:
             return "Rules unavailable"
+        if not self.show_marks:
+            return NOT_SHARED
         return AWARD_TEXT.get(self.outcome.award.value if self.outcome.award else None, "")
 
     @property
@@ -126,13 +166,31 @@ class ProgressRow:
         return STATUS_TEXT[self.outcome.status.value] if self.outcome else ""
 
 
-def _flags(enrolment: Enrolment, outcome: Outcome | None, extras: Extras, as_of: datetime) -> list[str]:
+def _submitted(assessment) -> bool:
+    return any(attempt.submitted_at is not None for attempt in assessment.attempts)
+
+
+def _unshared_assignment_text(assessment) -> str:
+    """The assignment's state without anything that tells a pass, a fail or a resubmission."""
+    if _submitted(assessment):
+        return "Submitted"
+    if assessment.attempts_used == 0 and assessment.state is AssessmentState.NOT_YET_DUE and assessment.attempts:
+        return f"Not due yet (due {long_date(assessment.attempts[-1].deadline)})"
+    if assessment.attempts_used == 0 and assessment.state is AssessmentState.OVERDUE:
+        return STATE_TEXT[AssessmentState.OVERDUE]
+    return "Not submitted yet" if assessment.attempts else "No date set yet"
+
+
+def _flags(enrolment: Enrolment, outcome: Outcome | None, extras: Extras, as_of: datetime,
+           show_marks: bool = True) -> list[str]:
     if outcome is None or enrolment.status in ENDED:
         return []
     flags = []
     if not outcome.attendance.reachable:
         flags.append(FLAG_UNREACHABLE)
-    if any(a.state is AssessmentState.OVERDUE for a in outcome.assessments.values() if a.credit_bearing):
+    # Without the trainee's consent an overdue resubmission would tell a fail: flag only a first attempt.
+    if any(a.state is AssessmentState.OVERDUE and (show_marks or (a.attempts_used == 0 and not _submitted(a)))
+           for a in outcome.assessments.values() if a.credit_bearing):
         flags.append(FLAG_OVERDUE)
     started = [d for d in extras.day_dates if d <= as_of.date()]
     if outcome.status.value == "in_progress" and started:
@@ -144,10 +202,19 @@ def _flags(enrolment: Enrolment, outcome: Outcome | None, extras: Extras, as_of:
 
 
 def build_rows(enrolments: list[Enrolment], as_of: datetime, *, released_only: bool, viewer: User | None = None,
-               marks_for=lambda enrolment: True) -> list[ProgressRow]:
-    """Rows for the enrolments (loaded with `enrolment_options`), in a bounded number of queries."""
+               marks_for=lambda enrolment: True, mitigation_for=lambda enrolment: True,
+               ratified_locks: bool = False) -> list[ProgressRow]:
+    """Rows for the enrolments (loaded with `enrolment_options`), in a bounded number of queries.
+
+    `marks_for(enrolment)` and `mitigation_for(enrolment)` say whether the
+    viewer may see the trainee's results and anything about mitigation. With
+    `ratified_locks`, a trainee whose exam board has ratified their outcome
+    shows the board's locked outcome instead of a fresh evaluation (the exam
+    board itself leaves it False, to see what the rules say now).
+    """
     facts, extras = facts_for(enrolments, as_of, released_only=released_only,
                               viewer_id=viewer.id if viewer is not None else None)
+    ratified = ratified_decisions([e.id for e in enrolments]) if ratified_locks and enrolments else {}
     rules_cache: dict[str, Rules | None] = {}
     rows = []
     for enrolment in enrolments:
@@ -159,9 +226,70 @@ def build_rows(enrolments: list[Enrolment], as_of: datetime, *, released_only: b
                 rules_cache[course] = None
         rules = rules_cache[course]
         outcome = evaluate(rules, facts[enrolment.id]) if rules is not None else None
-        rows.append(ProgressRow(enrolment, facts[enrolment.id], outcome, extras[enrolment.id],
-                                marks_for(enrolment), rules, _flags(enrolment, outcome, extras[enrolment.id], as_of)))
+        if outcome is not None and enrolment.id in ratified:
+            outcome = locked_outcome(outcome, ratified[enrolment.id], released_only=released_only)
+        show_marks = marks_for(enrolment)
+        rows.append(ProgressRow(enrolment, facts[enrolment.id], outcome, extras[enrolment.id], show_marks, rules,
+                                _flags(enrolment, outcome, extras[enrolment.id], as_of, show_marks),
+                                mitigation_for(enrolment)))
     return rows
+
+
+# --- outcomes an exam board has ratified ----------------------------------------------------
+
+
+def ratified_decisions(enrolment_ids: list[int]) -> dict[int, BoardDecision]:
+    """Each enrolment's standing decision, where it is a ratification by a board that has ratified (one query)."""
+    standing: dict[int, BoardDecision] = {}
+    for decision in db.session.execute(
+            select(BoardDecision).join(ExamBoard, BoardDecision.board_id == ExamBoard.id)
+            .where(BoardDecision.enrolment_id.in_(enrolment_ids), BoardDecision.superseded.is_(False),
+                   ExamBoard.status == "ratified").order_by(BoardDecision.id)).scalars():
+        standing[decision.enrolment_id] = decision
+    return {enrolment_id: decision for enrolment_id, decision in standing.items()
+            if decision.decision == "ratify" and decision.award in {award.value for award in Award}}
+
+
+def _flags_of(values) -> tuple[Flag, ...]:
+    known = {flag.value: flag for flag in Flag}
+    return tuple(known[value] for value in values if value in known)
+
+
+def locked_outcome(outcome: Outcome, decision: BoardDecision, *, released_only: bool) -> Outcome:
+    """The board's ratified outcome in the engine's shape: its award, credits and recorded mark, status ratified.
+
+    `outcome` is today's evaluation; it gives the shape and, with
+    `released_only`, whether the viewer may see marks yet (a mark not yet
+    released stays hidden). Everything else comes from what the board stored.
+    """
+    proposed = json.loads(decision.outcome_json or "{}") or {}
+    award = Award(decision.award)
+    attendance = proposed.get("attendance") or {}
+    locked_attendance = replace(outcome.attendance, **{key: attendance[key] for key in
+                                                       ("counted", "required", "met", "reachable")
+                                                       if key in attendance})
+    assessments = {}
+    first_credit_bearing = True
+    for slug, assessment in outcome.assessments.items():
+        stored = (proposed.get("assessments") or {}).get(slug) or {}
+        raw = stored.get("raw_mark", assessment.raw_mark)
+        recorded = stored.get("recorded_mark", assessment.recorded_mark)
+        flags = _flags_of(stored["flags"]) if "flags" in stored else assessment.flags
+        if assessment.credit_bearing and first_credit_bearing:
+            # The board's decision records the mark of the accredited assignment itself.
+            first_credit_bearing = False
+            recorded, flags = decision.recorded_mark, _flags_of(decision.flags.split())
+        if released_only and assessment.recorded_mark is None:
+            raw = recorded = None
+        passed = bool(stored.get("passed", assessment.passed))
+        assessments[slug] = replace(
+            assessment, raw_mark=raw, recorded_mark=recorded, flags=flags, passed=passed,
+            attempts_used=stored.get("attempts_used", assessment.attempts_used),
+            attempts_left=stored.get("attempts_left", assessment.attempts_left), state=AssessmentState.PASSED if passed else AssessmentState.NOT_PASSED)
+    return replace(outcome, award=award, status=Status.RATIFIED, credits=decision.credits,
+                   attendance=locked_attendance, assessments=assessments,
+                   achievable=Achievable(credit=award is Award.CREDIT, completion=award is Award.COMPLETION),
+                   missing=())
 
 
 SORTS = {
@@ -198,6 +326,13 @@ def _marks_rule(viewer: User, consents: set[int]):
     return show
 
 
+def _mitigation_rule(viewer: User):
+    """Mitigating circumstances are for the trainee's academic supervisor and admins only."""
+    def show(enrolment: Enrolment) -> bool:
+        return is_admin(viewer) or enrolment.academic_supervisor_id == viewer.id
+    return show
+
+
 # --- the trainee's path -------------------------------------------------------------------
 
 
@@ -212,7 +347,7 @@ def my_paths(actor: User, as_of: datetime) -> list[Path]:
     enrolments = db.session.execute(
         select(Enrolment).options(*enrolment_options()).where(Enrolment.trainee_id == actor.id)
         .order_by(Enrolment.enrolled_at.desc())).scalars().all()
-    rows = build_rows(list(enrolments), as_of, released_only=True)
+    rows = build_rows(list(enrolments), as_of, released_only=True, ratified_locks=True)
     consents = _consents(e.id for e in enrolments)
     return [Path(row, row.enrolment.id in consents) for row in rows]
 
@@ -241,7 +376,8 @@ def caseload(actor: User, as_of: datetime) -> list[ProgressRow]:
             Enrolment.academic_supervisor_id == actor.id, Enrolment.personal_supervisor_id == actor.id))
     ).scalars())
     consents = _consents(e.id for e in enrolments)
-    return build_rows(enrolments, as_of, released_only=True, viewer=actor, marks_for=_marks_rule(actor, consents))
+    return build_rows(enrolments, as_of, released_only=True, viewer=actor, marks_for=_marks_rule(actor, consents),
+                      mitigation_for=_mitigation_rule(actor), ratified_locks=True)
 
 
 def visible_cohorts(actor: User) -> list[Cohort]:
@@ -261,13 +397,20 @@ def cohort_rows(actor: User, cohort: Cohort, as_of: datetime) -> list[ProgressRo
     """The cohort's grid with the outcome forecast; agreed marks count (staff view)."""
     enrolments = list(db.session.execute(
         select(Enrolment).options(*enrolment_options()).where(Enrolment.cohort_id == cohort.id)).scalars())
-    return build_rows(enrolments, as_of, released_only=False, viewer=actor)
+    return build_rows(enrolments, as_of, released_only=False, viewer=actor, mitigation_for=_mitigation_rule(actor),
+                      ratified_locks=True)
 
 
 @dataclass
 class TraineePage:
     row: ProgressRow
     notes: list[SupervisionNote]
+    opt_outs: list[AssessmentOptOut] = field(default_factory=list)  # newest first
+    can_record_opt_out: bool = False
+
+    @property
+    def opted_out(self) -> bool:
+        return self.row.facts.opted_out_of_assessment
 
 
 def trainee_page(actor: User, enrolment_id: int, as_of: datetime) -> TraineePage:
@@ -277,11 +420,69 @@ def trainee_page(actor: User, enrolment_id: int, as_of: datetime) -> TraineePage
     object_or_404(enrolment, enrolment is not None and policies.is_staff_for(actor, enrolment))
     staff_marks = is_admin(actor) or teaches(actor, enrolment.cohort_id)
     row = build_rows([enrolment], as_of, released_only=not staff_marks, viewer=actor,
-                     marks_for=_marks_rule(actor, _consents([enrolment.id])))[0]
+                     marks_for=_marks_rule(actor, _consents([enrolment.id])),
+                     mitigation_for=_mitigation_rule(actor), ratified_locks=True)[0]
     notes = list(db.session.execute(
         select(SupervisionNote).options(selectinload(SupervisionNote.author))
         .where(SupervisionNote.enrolment_id == enrolment.id).order_by(SupervisionNote.created_at.desc())).scalars())
-    return TraineePage(row, notes)
+    opt_outs = _opt_out_history(enrolment.id) if row.show_marks else []
+    return TraineePage(row, notes, opt_outs, policies.can_record_opt_out(actor, enrolment))
+
+
+def _opt_out_history(enrolment_id: int) -> list[AssessmentOptOut]:
+    return list(db.session.execute(
+        select(AssessmentOptOut).options(selectinload(AssessmentOptOut.recorded_by))
+        .where(AssessmentOptOut.enrolment_id == enrolment_id).order_by(AssessmentOptOut.id.desc())).scalars())
+
+
+REASON_LIMIT = 2000
+OPT_OUT_CHOICES = {"out": True, "in": False}
+
+
+def record_opt_out(actor: User, enrolment_id: int, choice: str, effective_on: str, reason: str,
+                   today: date) -> tuple[AssessmentOptOut | None, list[tuple[str, str]]]:
+    """Record that a trainee opted out of assessment (`choice` "out") or back in ("in"), with the date and reason.
+
+    Admins only (others get 403; an unknown trainee 404). Each change is a new
+    row and an audit event, so an opt-out is reversed by a recorded change.
+    Returns the new row, or the problems field by field (nothing saved).
+    """
+    enrolment = db.session.get(Enrolment, enrolment_id)
+    object_or_404(enrolment, enrolment is not None and policies.is_staff_for(actor, enrolment))
+    if not policies.can_record_opt_out(actor, enrolment):
+        abort(403)
+    errors = []
+    history = _opt_out_history(enrolment.id)
+    currently_out = bool(history) and history[0].opted_out
+    wanted = OPT_OUT_CHOICES.get(choice or "")
+    if wanted is None:
+        errors.append(("choice", "Choose whether the trainee is opting out of assessment or back in."))
+    elif wanted == currently_out:
+        errors.append(("choice", "The trainee is already recorded as opted out of assessment." if wanted else
+                                 "The trainee is not opted out of assessment, so there is nothing to reverse."))
+    try:
+        day = date.fromisoformat((effective_on or "").strip())
+    except ValueError:
+        day = None
+        errors.append(("effective_on", "Enter the date the trainee made this choice, for example 2027-03-15."))
+    if day is not None and day > today:
+        errors.append(("effective_on", "The date cannot be in the future; enter the date the choice was made."))
+    reason = (reason or "").strip()
+    if not reason:
+        errors.append(("reason", "Give the reason, as the trainee explained it; it is kept in the record."))
+    elif len(reason) > REASON_LIMIT:
+        errors.append(("reason", f"The reason is {len(reason)} characters long; keep it to {REASON_LIMIT}."))
+    if errors:
+        return None, errors
+    change = AssessmentOptOut(enrolment_id=enrolment.id, opted_out=wanted, effective_on=day, reason=reason,
+                              recorded_by_id=actor.id)
+    db.session.add(change)
+    db.session.flush()
+    record(actor, "progress.assessment_opted_out" if wanted else "progress.assessment_opted_back_in",
+           "enrolment", enrolment.id, cohort_id=enrolment.cohort_id, subject_user_id=enrolment.trainee_id,
+           reason=reason, before={"opted_out_of_assessment": currently_out},
+           after={"opted_out_of_assessment": wanted, "effective_on": day.isoformat()})
+    return change, []
 
 
 NOTE_LIMIT = 5000
@@ -359,7 +560,24 @@ def cohort_chart(cohort: Cohort, rows: list[ProgressRow]) -> Chart:
 # --- the JSON API ---------------------------------------------------------------------------
 
 
-SCOPES = frozenset({"progress:read"})
+# What each scope lets a token read. A token carries any set of them.
+SCOPES = {
+    "progress:read": "Each trainee's progress and outcome in a cohort (GET /api/v1/cohorts/<slug>/progress)",
+    "cohorts:read": "The cohorts whose progress the person can see (GET /api/v1/cohorts)",
+}
+DEFAULT_SCOPES = ("progress:read",)
+
+
+def parse_scopes(values) -> list[str]:
+    """The scopes asked for, from checkboxes or a space-separated string, without repeats, in order."""
+    if isinstance(values, str):
+        values = [values]
+    seen: list[str] = []
+    for value in values or ():
+        for scope in (value or "").split():
+            if scope not in seen:
+                seen.append(scope)
+    return seen
 
 
 class ApiRefused(Exception):
@@ -373,8 +591,11 @@ def digest_of(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_token(actor: User, name: str, email: str, scopes: str) -> tuple[str | None, list[tuple[str, str]]]:
-    """An admin creates a token acting for a person; returns the token (shown once) or the problems."""
+def create_token(actor: User, name: str, email: str, scopes) -> tuple[str | None, list[tuple[str, str]]]:
+    """An admin creates a token acting for a person, with one or more scopes (a list, or a space-separated string).
+
+    Returns the token (shown once) or the problems, field by field.
+    """
     if not is_admin(actor):
         abort(403)
     errors = []
@@ -384,14 +605,20 @@ def create_token(actor: User, name: str, email: str, scopes: str) -> tuple[str |
     user = db.session.execute(select(User).where(User.email == (email or "").strip().lower())).scalar_one_or_none()
     if user is None:
         errors.append(("email", "There is no account with that email address."))
-    wanted = set((scopes or "").split())
-    if not wanted or not wanted <= SCOPES:
-        errors.append(("scopes", f"Choose from these scopes: {', '.join(sorted(SCOPES))}."))
+    wanted = parse_scopes(scopes)
+    unknown = [scope for scope in wanted if scope not in SCOPES]
+    if not wanted:
+        errors.append(("scopes", f"Choose at least one scope. Choose from these scopes: {', '.join(SCOPES)}."))
+    elif unknown:
+        errors.append(("scopes", f"{', '.join(unknown)} {'is not a scope' if len(unknown) == 1 else 'are not scopes'}. "
+                                 f"Choose from these scopes: {', '.join(SCOPES)}."))
     if errors:
         return None, errors
     token = "lms_" + secrets.token_urlsafe(32)
     db.session.add(ApiToken(name=name[:120], digest=digest_of(token), scopes=" ".join(sorted(wanted)),
                             user_id=user.id, created_by_id=actor.id))
+    record(actor, "api_token.created", "user", user.id, subject_user_id=user.id,
+           after={"name": name[:120], "scopes": sorted(wanted)})
     db.session.flush()
     return token, []
 
@@ -423,7 +650,7 @@ def api_caller(authorization: str | None, session_user, scope: str = "progress:r
                                    .where(ApiToken.digest == digest_of(value.strip()))).scalar_one_or_none()
         if token is None or token.revoked_at is not None:
             raise ApiRefused(401, "This token is not valid or has been revoked.")
-        if scope not in token.scopes.split():
+        if scope not in token.scope_list:
             raise ApiRefused(403, f"This token does not have the '{scope}' scope.")
         if not token.user.is_active:
             raise ApiRefused(401, "The account this token acts for is not active.")
@@ -434,10 +661,20 @@ def api_caller(authorization: str | None, session_user, scope: str = "progress:r
     raise ApiRefused(401, "Sign in or send a token with 'Authorization: Bearer <token>'.")
 
 
+def api_cohorts(caller: User) -> dict:
+    """The cohorts whose progress the caller can read through the API: all for admins, else those with their trainees."""
+    query = select(Cohort).order_by(Cohort.start_date.desc(), Cohort.slug)
+    if not is_admin(caller):
+        query = query.where(Cohort.id.in_(select(Enrolment.cohort_id).where(or_(
+            Enrolment.academic_supervisor_id == caller.id, Enrolment.personal_supervisor_id == caller.id))))
+    return {"cohorts": [{"slug": c.slug, "name": c.name, "course": c.course_slug,
+                         "start_date": c.start_date.isoformat(), "status": c.status,
+                         "progress": f"/api/v1/cohorts/{c.slug}/progress"}
+                        for c in db.session.execute(query).scalars()]}
+
+
 def api_progress(caller: User, slug: str, as_of: datetime) -> dict:
     """The cohort's outcomes for the API: admins see all; supervisors their own trainees; otherwise 404."""
-    from lms.progress.rules import outcome_to_dict
-
     cohort = db.session.execute(select(Cohort).where(Cohort.slug == slug)).scalar_one_or_none()
     if cohort is None:
         raise ApiRefused(404, "There is no such cohort.")
@@ -450,13 +687,30 @@ def api_progress(caller: User, slug: str, as_of: datetime) -> dict:
     if not admin and not enrolments:
         raise ApiRefused(404, "There is no such cohort.")
     consents = _consents(e.id for e in enrolments)
-    rows = build_rows(enrolments, as_of, released_only=not admin, marks_for=_marks_rule(caller, consents))
+    rows = build_rows(enrolments, as_of, released_only=not admin, marks_for=_marks_rule(caller, consents),
+                      mitigation_for=_mitigation_rule(caller), ratified_locks=True)
     trainees = []
     for row in sorted(rows, key=lambda r: r.enrolment.id):
-        outcome = outcome_to_dict(row.outcome) if row.outcome else None
-        if outcome is not None and not row.show_marks:
-            for assessment in outcome["assessments"].values():
-                assessment["raw_mark"] = assessment["recorded_mark"] = None
         trainees.append({"enrolment_id": row.enrolment.id, "trainee": row.trainee.display_name,
-                         "enrolment_status": row.enrolment.status, "outcome": outcome})
+                         "enrolment_status": row.enrolment.status, "results_visible": row.show_marks,
+                         "outcome": api_outcome(row)})
     return {"cohort": cohort.slug, "as_of": as_of.isoformat(), "trainees": trainees}
+
+
+def api_outcome(row: ProgressRow) -> dict | None:
+    """The row's outcome as the API gives it: what the viewer may not see is null (or left out of lists)."""
+    from lms.progress.rules import outcome_to_dict
+
+    if row.outcome is None:
+        return None
+    outcome = outcome_to_dict(row.outcome)
+    outcome["missing"] = row.missing
+    for assessment in outcome["assessments"].values():
+        if not row.show_mitigation:
+            assessment["flags"] = [flag for flag in assessment["flags"] if flag != Flag.MITIGATION.value]
+        if not row.show_marks:
+            assessment.update(raw_mark=None, recorded_mark=None, flags=[], passed=None, attempts_used=None,
+                              attempts_left=None)
+    if not row.show_marks:
+        outcome.update(award=None, credits=None, achievable={"credit": None, "completion": None})
+    return outcome

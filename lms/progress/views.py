@@ -10,7 +10,7 @@ from lms.authz.roles import Role
 from lms.database import utcnow
 from lms.progress import exam_boards, services
 from lms.progress.forms import (ConfirmForm, ConsentForm, CorrectionForm, DecisionForm, NoteForm, OpenBoardForm,
-                                TokenForm)
+                                OptOutForm, TokenForm)
 from lms.progress.policies import ADMINS, STAFF, TRAINEES, TUTORS_AND_ADMINS
 
 bp = Blueprint("progress", __name__)
@@ -81,8 +81,15 @@ def caseload_csv():
 @bp.route("/progress/trainees/<int:enrolment_id>")
 @requires(*STAFF)
 def trainee(enrolment_id):
+    return _render_trainee(enrolment_id)
+
+
+def _render_trainee(enrolment_id: int, *, form: NoteForm | None = None, opt_out_form: OptOutForm | None = None,
+                    errors=(), status: int = 200):
     page = services.trainee_page(current_user, enrolment_id, utcnow())
-    return render_template("progress/trainee.html", page=page, form=NoteForm(), errors=[])
+    return render_template("progress/trainee.html", page=page, form=form or NoteForm(),
+                           opt_out_form=opt_out_form or OptOutForm(), errors=list(errors),
+                           opt_out_choice=request.form.get("choice") if opt_out_form else None), status
 
 
 @bp.route("/progress/trainees/<int:enrolment_id>/notes", methods=["POST"])
@@ -91,10 +98,22 @@ def add_note(enrolment_id):
     form = NoteForm()
     note, errors = services.add_note(current_user, enrolment_id, form.text.data)
     if errors:
-        page = services.trainee_page(current_user, enrolment_id, utcnow())
-        return render_template("progress/trainee.html", page=page, form=form, errors=errors), 400
+        return _render_trainee(enrolment_id, form=form, errors=errors, status=400)
     flash("Your supervision note is saved.")
     return redirect(url_for("progress.trainee", enrolment_id=enrolment_id) + "#notes")
+
+
+@bp.route("/progress/trainees/<int:enrolment_id>/assessment-opt-out", methods=["POST"])
+@requires(Role.ADMIN)
+def record_opt_out(enrolment_id):
+    form = OptOutForm()
+    change, errors = services.record_opt_out(current_user, enrolment_id, request.form.get("choice", ""),
+                                             form.effective_on.data, form.reason.data, utcnow().date())
+    if errors:
+        return _render_trainee(enrolment_id, opt_out_form=form, errors=errors, status=400)
+    flash("The trainee's choice to opt out of assessment is recorded." if change.opted_out
+          else "The trainee is back in assessment; the change is recorded.")
+    return redirect(url_for("progress.trainee", enrolment_id=enrolment_id) + "#assessment")
 
 
 @bp.route("/progress/cohorts/<slug>")
@@ -127,10 +146,14 @@ def tokens():
     form = TokenForm()
     created, errors, status = None, [], 200
     if request.method == "POST":
-        created, errors = services.create_token(current_user, form.name.data, form.email.data, form.scopes.data)
+        chosen = services.parse_scopes(request.form.getlist("scopes"))
+        created, errors = services.create_token(current_user, form.name.data, form.email.data, chosen)
         status = 400 if errors else 201
+    else:
+        chosen = list(services.DEFAULT_SCOPES)
     return render_template("progress/tokens.html", form=form, errors=errors, created=created,
-                           tokens=services.tokens(current_user), revoke=ConfirmForm()), status
+                           tokens=services.tokens(current_user), revoke=ConfirmForm(), scopes=services.SCOPES,
+                           chosen=chosen), status
 
 
 @bp.route("/progress/api-tokens/<int:token_id>/revoke", methods=["POST"])
@@ -142,13 +165,11 @@ def revoke_token(token_id):
     return redirect(url_for("progress.tokens"))
 
 
-@bp.route("/api/v1/cohorts/<slug>/progress")
-@public
-def api_cohort_progress(slug):
-    """Authenticates itself (bearer token or session) so that failures are JSON, never a sign-in redirect."""
+def _api_response(scope: str, answer):
+    """Authenticate (bearer token with `scope`, or the session) and answer JSON, failures included."""
     try:
-        caller = services.api_caller(request.headers.get("Authorization"), current_user)
-        body, status = services.api_progress(caller, slug, utcnow()), 200
+        caller = services.api_caller(request.headers.get("Authorization"), current_user, scope)
+        body, status = answer(caller), 200
     except services.ApiRefused as refused:
         body, status = {"error": refused.message, "status": refused.status}, refused.status
     response = jsonify(body)
@@ -156,6 +177,20 @@ def api_cohort_progress(slug):
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="lms"'
     return response
+
+
+@bp.route("/api/v1/cohorts")
+@public
+def api_cohorts():
+    """Authenticates itself (bearer token or session) so that failures are JSON, never a sign-in redirect."""
+    return _api_response("cohorts:read", services.api_cohorts)
+
+
+@bp.route("/api/v1/cohorts/<slug>/progress")
+@public
+def api_cohort_progress(slug):
+    """Authenticates itself (bearer token or session) so that failures are JSON, never a sign-in redirect."""
+    return _api_response("progress:read", lambda caller: services.api_progress(caller, slug, utcnow()))
 
 
 # --- exam boards -----------------------------------------------------------------------------
@@ -201,6 +236,20 @@ def ratify_all(board_id):
     except exam_boards.BoardRefused as refused:
         return _render_board(board_id, refused.errors, refused.status)
     flash(f"The board ratified {count} outcome{'s' if count != 1 else ''}. The cohort is ready for certificates.")
+    return redirect(url_for("progress.board", board_id=board_id))
+
+
+@bp.route("/exam-boards/<int:board_id>/ratify-since", methods=["POST"])
+@requires(Role.ADMIN)
+def ratify_since(board_id):
+    form = CorrectionForm()
+    try:
+        marks, outcomes = exam_boards.ratify_since(current_user, board_id, form.version.data, form.reason.data,
+                                                   utcnow())
+    except exam_boards.BoardRefused as refused:
+        return _render_board(board_id, refused.errors, refused.status)
+    flash(f"Ratified {marks} mark{'s' if marks != 1 else ''} agreed since the board sat and "
+          f"{outcomes} outcome{'s' if outcomes != 1 else ''}. Marks can now be released.")
     return redirect(url_for("progress.board", board_id=board_id))
 
 

@@ -23,12 +23,14 @@ def _enrolment():
 SAMPLE_ARGS = {
     "progress.trainee": _enrolment,
     "progress.add_note": _enrolment,
+    "progress.record_opt_out": _enrolment,
     "progress.cohort": {"slug": "demo-running"},
     "progress.cohort_csv": {"slug": "demo-running"},
     "progress.revoke_token": {"token_id": 1},
     "progress.api_cohort_progress": {"slug": "demo-running"},
     "progress.board": _board,
     "progress.ratify_all": _board,
+    "progress.ratify_since": _board,
     "progress.decide": _board,
     "progress.correct": _board,
 }

@@ -1,0 +1,96 @@
+"""Marks agreed after the exam board has ratified (a second attempt, most often) are not stuck: the board
+ratifies them with a recorded reason, and then they can be released."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from lms.audit.models import AuditEvent
+from lms.coursework import marking
+from lms.coursework.models import Submission
+from lms.database import utcnow
+from lms.extensions import db
+from lms.progress import exam_boards
+from lms.progress.models import ExamBoard
+from tests.web.test_coursework_marking import ADMIN, TUTOR1, allocate, first_mark, submitted, to_agreed
+from tests.web.test_coursework_support import assignment, fresh, person, post, submit
+
+
+def board_after_a_failed_first_attempt() -> tuple[ExamBoard, int]:
+    """trainee1 fails the first attempt (35), the board ratifies, the mark is released: a referral opens,
+    is submitted and marked 55 (agreed). Returns the board and the referral's id."""
+    ids = submitted(1)
+    to_agreed(ids, {0: 35})
+    admin = person(ADMIN)
+    accredited = assignment()
+    board = exam_boards.open_board(admin, accredited.cohort_id, "2027-03-15", "Chair\nExternal examiner", "")
+    db.session.commit()
+    exam_boards.ratify_all(admin, board.id, board.version, utcnow())
+    db.session.commit()
+    assert fresh(Submission, ids[0]).state == "ratified"
+    marking.release(admin, accredited.id)
+    db.session.commit()
+    referral = db.session.execute(select(Submission).where(Submission.attempt == 2)).scalar_one()
+    submit("trainee1@example.org", accredited.id)
+    allocate([referral.id], TUTOR1)
+    first_mark(referral.id, TUTOR1, 55)
+    marking.confirm_sample(admin, accredited.id, sampled_ids=[], second_marker_ids=[])
+    db.session.commit()
+    assert fresh(Submission, referral.id).state == "agreed"
+    return fresh(ExamBoard, board.id), referral.id
+
+
+def test_marks_agreed_after_the_board_are_ratified_with_a_reason_then_released(login_as):
+    board, referral_id = board_after_a_failed_first_attempt()
+    client = login_as("admin")
+    page = client.get(f"/exam-boards/{board.id}").get_data(as_text=True)
+    assert "Marks agreed since the board sat" in page and "1 mark has been agreed" in page
+    assert "Amira Hassan: 1 mark" in page
+    # Before the board acts, release has nothing to release.
+    assert post(client, f"/marking/scripts/{referral_id}/release").status_code == 409
+
+    refused = post(client, f"/exam-boards/{board.id}/ratify-since", {"version": str(board.version), "reason": ""})
+    assert refused.status_code == 400 and "Give the reason" in refused.get_data(as_text=True)
+    assert fresh(Submission, referral_id).state == "agreed"
+
+    done = post(client, f"/exam-boards/{board.id}/ratify-since",
+                {"version": str(fresh(ExamBoard, board.id).version),
+                 "reason": "Second-attempt mark agreed after the board met; ratified by the chair."})
+    assert done.status_code == 302
+    assert fresh(Submission, referral_id).state == "ratified"
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "exam_board.ratified_since",
+                                                        AuditEvent.object_type == "exam_board")).scalar_one()
+    assert "ratified by the chair" in event.reason
+    assert "No marks are waiting" in client.get(f"/exam-boards/{board.id}").get_data(as_text=True)
+
+    assert post(client, f"/marking/scripts/{referral_id}/release").status_code == 302
+    assert fresh(Submission, referral_id).state == "released"
+    # Nothing left: asking again is refused plainly and changes nothing.
+    again = post(client, f"/exam-boards/{board.id}/ratify-since",
+                 {"version": str(fresh(ExamBoard, board.id).version), "reason": "Again."})
+    assert again.status_code == 409 and "nothing waiting" in again.get_data(as_text=True)
+
+
+def test_a_stale_board_page_is_refused(login_as):
+    board, referral_id = board_after_a_failed_first_attempt()
+    client = login_as("admin")
+    stale = post(client, f"/exam-boards/{board.id}/ratify-since",
+                 {"version": str(board.version - 1), "reason": "Chair's action."})
+    assert stale.status_code == 409
+    assert fresh(Submission, referral_id).state == "agreed"
+
+
+def test_a_ratifying_correction_also_ratifies_that_trainees_agreed_marks(app, demo):
+    board, referral_id = board_after_a_failed_first_attempt()
+    enrolment_id = fresh(Submission, referral_id).enrolment_id
+    exam_boards.correct(person(ADMIN), board.id, enrolment_id, "ratify", "completion",
+                        "Board decision by correspondence.", board.version, utcnow())
+    db.session.commit()
+    assert fresh(Submission, referral_id).state == "ratified"
+
+
+def test_only_admins_reach_it(login_as):
+    board, _ = board_after_a_failed_first_attempt()
+    tutor = login_as("tutor")
+    assert post(tutor, f"/exam-boards/{board.id}/ratify-since",
+                {"version": str(board.version), "reason": "x"}).status_code in (403, 404)
