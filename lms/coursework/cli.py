@@ -1,4 +1,5 @@
-"""`lms coursework setup|export`: set up a cohort's assignments, and export marks for the exam board."""
+"""`lms coursework setup|export|sweep-uploads`: set up a cohort's assignments, export marks for the exam
+board, and tidy the upload store after workers that died mid-request."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from lms.cohorts.models import Cohort
-from lms.coursework import marking, services
+from lms.coursework import marking, services, uploads
 from lms.coursework.models import Assignment
 from lms.extensions import db
 
@@ -54,6 +55,31 @@ def export(slug, assessment, output):
                     fg="red", err=True)
         raise SystemExit(1)
     output.write(marking.marks_csv(assignment))
+
+
+@coursework.command("sweep-uploads")
+@click.option("--older-than-hours", type=float, default=24, show_default=True,
+              help="Only look at files at least this old (a request still running is never touched).")
+@click.option("--dry-run", is_flag=True, help="Say what would change, and change nothing.")
+@click.option("--remove-unreferenced", is_flag=True,
+              help="Also remove kept files that no record names (only once you are sure this is the right "
+                   "database for this upload folder).")
+@with_appcontext
+def sweep_uploads(older_than_hours, dry_run, remove_unreferenced):
+    """Finish or clear away uploads left by a worker that stopped mid-request (run it daily)."""
+    if older_than_hours < 0:
+        click.secho("--older-than-hours cannot be negative. Nothing was done.", fg="red", err=True)
+        raise SystemExit(1)
+    report = uploads.sweep(older_than_hours, apply=not dry_run, remove_unreferenced=remove_unreferenced)
+    would = "would be " if dry_run else ""
+    click.echo(f"{len(report.renamed)} saved file(s) {would}given their final name; "
+               f"{len(report.removed)} unfinished upload(s) {would}removed.")
+    if report.unreferenced:
+        if report.unreferenced_removed:
+            click.echo(f"{len(report.unreferenced)} file(s) that no record names were removed.")
+        else:
+            click.secho(f"{len(report.unreferenced)} file(s) that no record names were left in place "
+                        "(add --remove-unreferenced to remove them).", fg="yellow")
 
 
 COMMANDS = [coursework]

@@ -1,29 +1,42 @@
 """Files people upload: checked by their content, kept under random names outside static/.
 
-A file is first streamed to a temporary name in the upload store while it is
-measured, hashed and checked; it gets its final name only once the database
-rows pointing to it have been flushed (`keep`), and it is removed again if the
-request's transaction rolls back. Nothing is ever half-saved: either the row
-and the file both exist, or neither does.
+A file is first streamed to a temporary name in the upload store
+(``.<name>.part``) while it is measured, hashed and checked, and written to
+disk (fsync) before any row points at it. It gets its final name only after
+the transaction recording it has committed (`keep`), and it is removed if that
+transaction rolls back. Nothing is ever half-saved:
+
+- a worker killed before the commit leaves only a ``.part`` file that no row
+  names; `sweep` (``lms uploads sweep``, run daily) removes it once it is old;
+- a worker killed between the commit and the rename leaves a row whose file is
+  still under its temporary name: `path_for` finds it there, and `sweep` gives
+  it its final name.
+
+A disk that fills up (or any other failure to write) removes what was written
+and raises UploadProblem with a plain message, like any other refused file.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
+import logging
 import os
 import re
 import secrets
+import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from lms import jobs
 from lms.coursework.rules import count_words
+from lms.extensions import db
 
 KINDS = {
     "pdf": ("PDF", "application/pdf"),
@@ -37,6 +50,10 @@ CHUNK = 64 * 1024
 # inflate more than this, whatever the archive claims (a "zip bomb" guard).
 MAX_XML_BYTES = 30 * 1024 * 1024
 KEPT = "lms_coursework_kept_uploads"
+# The ways a write says "no room": the disk is full, or this user's quota is used up.
+OUT_OF_SPACE = {errno.ENOSPC, errno.EDQUOT}
+STAGED_NAME = re.compile(r"\.([0-9a-f]{32})\.part")
+log = logging.getLogger("lms.coursework.uploads")
 _ACTIVE_CONTENT = (b"<html", b"<svg", b"<!doctype", b"<script", b"<?xml", b"<head", b"<body", b"<iframe")
 _ACTIVE_EXTENSIONS = {"html", "htm", "xhtml", "shtml", "svg", "svgz", "xml", "js", "mht", "mhtml"}
 
@@ -94,10 +111,24 @@ def upload_dir() -> Path:
 
 
 def path_for(stored_name: str) -> Path:
-    """Where a kept file lives. Stored names are random hex, never a person's file name."""
+    """Where a kept file lives. Stored names are random hex, never a person's file name.
+
+    A file whose row committed moments ago (or just before its worker died) may
+    still carry its temporary name: it is found there until it is renamed.
+    """
     if not re.fullmatch(r"[0-9a-f]{32}", stored_name):
         raise ValueError("Not a stored file name.")
-    return upload_dir() / stored_name
+    final = upload_dir() / stored_name
+    if not final.exists():
+        staged = staged_path(stored_name)
+        if staged.exists():
+            return staged
+    return final
+
+
+def staged_path(stored_name: str) -> Path:
+    """The temporary name a file has while it is checked and until its row is committed."""
+    return upload_dir() / f".{stored_name}.part"
 
 
 def display_name(name: str) -> str:
@@ -132,6 +163,19 @@ def _active(name: str) -> str:
     return (f"“{display_name(name)}” is a web page or SVG image. We can't accept those, because they "
             "can run code when opened. Save or export your work as a PDF, Word (.docx) or "
             "OpenDocument (.odt) file and choose it again.")
+
+
+def _storage_failed(name: str, error: OSError) -> UploadProblem:
+    """The message for a file the server could not write: the disk is full, or another storage fault."""
+    # The error number only: the file's name and contents may be personal.
+    log.error("Could not write an upload to the store: %s", errno.errorcode.get(error.errno, error.errno))
+    if error.errno in OUT_OF_SPACE:
+        return UploadProblem(f"“{display_name(name)}” could not be saved because the server is out of space, "
+                             "so nothing was changed. Please try again later, or tell your tutor "
+                             "(staff: tell the LMS administrator) if it keeps happening.", status=507)
+    return UploadProblem(f"“{display_name(name)}” could not be saved because of a problem with the server's file "
+                         "storage, so nothing was changed. Please try again later, or tell your tutor "
+                         "(staff: tell the LMS administrator) if it keeps happening.", status=503)
 
 
 def _mismatch(name: str, kind: str) -> str:
@@ -193,8 +237,9 @@ def file_word_count(path: Path, kind: str) -> int | None:
 def stage(storage, limit: int | None = None) -> StagedUpload:
     """Check an uploaded file (a werkzeug FileStorage) and copy it to a temporary name.
 
-    Raises UploadProblem (status 413 for a file over the limit) with a plain
-    message; nothing is left behind when it does.
+    Raises UploadProblem (status 413 for a file over the limit, 507 when the
+    disk is full, 503 for another storage fault) with a plain message; nothing
+    is left behind when it does.
     """
     name = storage.filename or ""
     problem = filename_problem(name)
@@ -207,7 +252,10 @@ def stage(storage, limit: int | None = None) -> StagedUpload:
         raise UploadProblem(_wrong_type(name))
     limit = limit or max_upload_bytes()
     stored_name = secrets.token_hex(16)
-    temp_path = upload_dir() / f".{stored_name}.part"
+    try:
+        temp_path = staged_path(stored_name)
+    except OSError as error:  # the store itself cannot be made
+        raise _storage_failed(name, error) from None
     digest = hashlib.sha256()
     size = 0
     head = b""
@@ -221,6 +269,9 @@ def stage(storage, limit: int | None = None) -> StagedUpload:
                     head += chunk[: 2048 - len(head)]
                 digest.update(chunk)
                 out.write(chunk)
+            out.flush()
+            # On disk before any row names it, so a committed row never outlives its file.
+            os.fsync(out.fileno())
         if size == 0:
             raise UploadProblem(f"“{display_name(name)}” is empty (0 bytes). Check you chose the right file, "
                                 "save it again if needed, and choose it again.")
@@ -230,8 +281,11 @@ def stage(storage, limit: int | None = None) -> StagedUpload:
         if kind != extension:
             raise UploadProblem(_mismatch(name, extension))
         words = file_word_count(temp_path, kind)
+    except OSError as error:  # the disk filled up, or the store failed: take away what was written
+        _remove_quietly(temp_path)
+        raise _storage_failed(name, error) from None
     except BaseException:
-        temp_path.unlink(missing_ok=True)
+        _remove_quietly(temp_path)
         raise
     return StagedUpload(temp_path, stored_name, display_name(name), kind, size, digest.hexdigest(), words)
 
@@ -242,27 +296,43 @@ def stage_all(storages, limit: int | None = None) -> list[StagedUpload]:
     try:
         for storage in storages:
             staged.append(stage(storage, limit))
-    except UploadProblem:
+    except BaseException:
         discard(staged)
         raise
     return staged
 
 
 def keep(staged: list[StagedUpload], session: Session) -> None:
-    """Give staged files their final names (call after the rows are flushed).
+    """Keep staged files whose rows have been flushed: they get their final names once the session commits.
 
-    If the transaction later rolls back, the files are removed again.
+    If the transaction rolls back instead, the files are removed.
     """
-    for upload in staged:
-        final = upload_dir() / upload.stored_name
-        os.replace(upload.temp_path, final)
-        session.info.setdefault(KEPT, []).append(final)
+    session.info.setdefault(KEPT, []).extend(upload.temp_path for upload in staged)
 
 
 def discard(staged: list[StagedUpload]) -> None:
     """Remove staged files that will not be kept."""
     for upload in staged:
-        upload.temp_path.unlink(missing_ok=True)
+        _remove_quietly(upload.temp_path)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as error:  # a broken store must not hide the first problem; the sweep retries
+        log.warning("Could not remove a staged upload: %s", errno.errorcode.get(error.errno, error.errno))
+
+
+def _promote(temp_path: Path) -> bool:
+    """Give a staged file its final name; False (and a log line) if the rename fails."""
+    match = STAGED_NAME.fullmatch(temp_path.name)
+    try:
+        os.replace(temp_path, temp_path.with_name(match.group(1)))
+        return True
+    except OSError as error:
+        log.warning("Could not rename a kept upload (%s); `lms uploads sweep` will.",
+                    errno.errorcode.get(error.errno, error.errno))
+        return False
 
 
 def remove_after_commit(stored_name: str) -> None:
@@ -271,17 +341,81 @@ def remove_after_commit(stored_name: str) -> None:
 
 
 def delete_stored_file(stored_name: str) -> None:
-    """Delete a kept file (a background job)."""
+    """Delete a kept file (a background job), under whichever name it has."""
     path_for(stored_name).unlink(missing_ok=True)
+    staged_path(stored_name).unlink(missing_ok=True)
 
 
 @event.listens_for(Session, "after_commit")
-def _forget_kept(session):
-    session.info.pop(KEPT, None)
+def _promote_kept(session):
+    # The rows naming these files are committed: the files may take their final names.
+    for path in session.info.pop(KEPT, []):
+        _promote(Path(path))
 
 
 @event.listens_for(Session, "after_rollback")
 def _remove_kept(session):
     # The rows pointing at these files were never committed: take the files away too.
     for path in session.info.pop(KEPT, []):
-        Path(path).unlink(missing_ok=True)
+        _remove_quietly(Path(path))
+
+
+@dataclass
+class SweepReport:
+    """What `sweep` found in the coursework store."""
+
+    removed: list[str] = field(default_factory=list)  # staged files no row names: left by a failed request
+    renamed: list[str] = field(default_factory=list)  # staged files whose row committed: given their final name
+    unreferenced: list[str] = field(default_factory=list)  # final-named files no row names
+    unreferenced_removed: bool = False
+
+
+def sweep(older_than_hours: float = 24, *, apply: bool = True, remove_unreferenced: bool = False,
+          now: float | None = None) -> SweepReport:
+    """Tidy the coursework store after workers that died mid-request.
+
+    Looks only at files older than ``older_than_hours`` (a request still
+    running is never touched). A ``.part`` file that a committed row names is
+    renamed into place; one that no row names is removed. Final-named files
+    that no row names (left by an older version, or a removal that failed) are
+    listed, and removed only with ``remove_unreferenced``: a store shared with
+    the wrong database would otherwise be emptied. With ``apply=False``
+    nothing changes (a dry run).
+    """
+    from lms.coursework.models import StoredFile
+
+    cutoff = (now or time.time()) - older_than_hours * 3600
+    folder = upload_dir()
+    staged: dict[str, Path] = {}
+    final: dict[str, Path] = {}
+    for path in folder.iterdir():
+        try:
+            if not path.is_file() or path.stat().st_mtime > cutoff:
+                continue
+        except FileNotFoundError:  # renamed or removed by a request meanwhile
+            continue
+        match = STAGED_NAME.fullmatch(path.name)
+        if match:
+            staged[match.group(1)] = path
+        elif re.fullmatch(r"[0-9a-f]{32}", path.name):
+            final[path.name] = path
+    wanted = list(staged) + list(final)
+    named: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        named.update(db.session.execute(select(StoredFile.stored_name)
+                                        .where(StoredFile.stored_name.in_(wanted[start:start + 500]))).scalars())
+    report = SweepReport()
+    for name, path in sorted(staged.items()):
+        if name in named:
+            if not apply or _promote(path):
+                report.renamed.append(name)
+        else:
+            if apply:
+                _remove_quietly(path)
+            report.removed.append(name)
+    report.unreferenced = sorted(name for name in final if name not in named)
+    if apply and remove_unreferenced:
+        for name in report.unreferenced:
+            _remove_quietly(final[name])
+        report.unreferenced_removed = True
+    return report
