@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config.update(config)
     settings.load_instance_secrets(app.config, Path(app.instance_path))
 
+    register_proxies(app)
     register_extensions(app)
     register_request_hooks(app)
     register_blueprints(app)
@@ -46,6 +47,19 @@ def create_app(config: dict | None = None) -> Flask:
     register_template_helpers(app)
     register_commands(app)
     return app
+
+
+def register_proxies(app: Flask) -> None:
+    """Behind LMS_TRUSTED_PROXIES reverse proxies, take the visitor's address and scheme from their headers.
+
+    Only that many hops of X-Forwarded-For / -Proto / -Host are believed, so a
+    visitor cannot forge an address to slip past the per-address sign-in limit.
+    """
+    hops = int(app.config.get("LMS_TRUSTED_PROXIES") or 0)
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def register_extensions(app: Flask) -> None:

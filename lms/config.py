@@ -57,6 +57,20 @@ def upload_megabytes(raw: str | None) -> float:
     return value
 
 
+def trusted_proxies(raw: str | None) -> int:
+    """LMS_TRUSTED_PROXIES: how many reverse proxies stand in front of the app (default 0); a clear error otherwise."""
+    if raw is None or not str(raw).strip():
+        return 0
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ValueError("LMS_TRUSTED_PROXIES must be a whole number of reverse proxies in front of the app, "
+                         f"for example 1 (it is {raw!r}).") from None
+    if not 0 <= value <= 5:
+        raise ValueError(f"LMS_TRUSTED_PROXIES must be between 0 and 5 (it is {raw!r}).")
+    return value
+
+
 def settings_from_env(instance_path: Path, env=os.environ) -> dict:
     """Return Flask config values read from ``env`` (normally os.environ)."""
     instance_path = Path(instance_path)
@@ -82,6 +96,7 @@ def settings_from_env(instance_path: Path, env=os.environ) -> dict:
         "LMS_SESSION_ABSOLUTE_HOURS": int(env.get("LMS_SESSION_ABSOLUTE_HOURS", "12")),
         "LMS_QUEUE_NAME": env.get("LMS_QUEUE_NAME", "lms"),
         "LMS_COUNT_QUERIES": env.get("LMS_COUNT_QUERIES") == "1",
+        "LMS_TRUSTED_PROXIES": trusted_proxies(env.get("LMS_TRUSTED_PROXIES")),
         "LMS_MAIL_FROM": env.get("LMS_MAIL_FROM", "Peer Support Training <no-reply@example.org>"),
         "RATELIMIT_STORAGE_URI": redis_url or "memory://",
         "RATELIMIT_HEADERS_ENABLED": False,

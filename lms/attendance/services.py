@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-import math
 import secrets
-import time as clock
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
@@ -27,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
+from lms import ratelimits
 from lms.accounts.models import User
 from lms.attendance.models import (
     AttendanceAlert,
@@ -53,7 +52,7 @@ from lms.authz.access import object_or_404
 from lms.authz.roles import Role
 from lms.cohorts.models import Cohort, CourseDay, Enrolment
 from lms.cohorts.policies import is_admin
-from lms.extensions import db, limiter
+from lms.extensions import db
 from lms.notify.services import notify
 
 # A register can be taken from an hour before the day starts, never earlier.
@@ -646,12 +645,10 @@ def _wrong_code_key(user: User) -> str:
 
 
 def _guesses_left(user: User) -> CheckInRefused | None:
-    strategy = limiter.limiter
     key = _wrong_code_key(user)
-    if strategy.test(WRONG_CODE_LIMIT, key):
+    if ratelimits.allowed(WRONG_CODE_LIMIT, key):
         return None
-    reset_at = strategy.get_window_stats(WRONG_CODE_LIMIT, key).reset_time
-    minutes = max(1, math.ceil((reset_at - clock.time()) / 60))
+    minutes = ratelimits.minutes_until_reset(WRONG_CODE_LIMIT, key)
     unit = "minute" if minutes == 1 else "minutes"
     return CheckInRefused(
         f"That's too many codes that didn't work. Please wait {minutes} {unit} and try again, "
@@ -686,16 +683,16 @@ def check_in(actor: User, code_text: str, now: datetime) -> CheckedIn:
         .order_by(CheckInCode.closes_at.desc())
     ).first()
     if found is None:
-        limiter.limiter.hit(WRONG_CODE_LIMIT, _wrong_code_key(actor))
+        ratelimits.hit(WRONG_CODE_LIMIT, _wrong_code_key(actor))
         raise CheckInRefused("That code isn't right. Check it with your tutor and try again.")
     code, day = found
     settings = db.session.get(AttendanceSettings, day.cohort_id)
     if now < code.opens_at:
-        limiter.limiter.hit(WRONG_CODE_LIMIT, _wrong_code_key(actor))
+        ratelimits.hit(WRONG_CODE_LIMIT, _wrong_code_key(actor))
         raise CheckInRefused(f"Check-in for day {day.number} opens at {when(code.opens_at)}. "
                              "Try the code again then.")
     if now >= code.closes_at or settings is None or not settings.self_check_in:
-        limiter.limiter.hit(WRONG_CODE_LIMIT, _wrong_code_key(actor))
+        ratelimits.hit(WRONG_CODE_LIMIT, _wrong_code_key(actor))
         raise CheckInRefused(f"That code has expired: check-in for day {day.number} closed at "
                              f"{clock_time(code.closes_at)}. Ask your tutor to mark you on the register.")
     mark = db.session.execute(select(RegisterMark).where(

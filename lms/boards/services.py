@@ -10,8 +10,6 @@ form that cannot be accepted comes back as a ``Result`` with ``errors``.
 
 from __future__ import annotations
 
-import math
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +21,7 @@ from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload, selectinload
 
+from lms import ratelimits
 from lms.accounts.models import RoleGrant, User
 from lms.authz.access import object_or_404
 from lms.authz.roles import Role
@@ -44,7 +43,7 @@ from lms.boards.rules import BoardKind, DisplayMode, PostStatus
 from lms.cohorts.models import Cohort
 from lms.content.markdown import render_markdown
 from lms.database import utcnow
-from lms.extensions import db, limiter
+from lms.extensions import db
 from lms.notify.services import notify, send_email
 
 POST_LIMIT = RateLimitItemPerMinute(rules.POSTS_PER_WINDOW, rules.FLOOD_WINDOW_MINUTES)
@@ -548,11 +547,9 @@ def _flood_key(user: User) -> str:
 
 
 def _flood_problem(user: User) -> rules.Problem | None:
-    strategy = limiter.limiter
-    if strategy.test(POST_LIMIT, _flood_key(user)):
+    if ratelimits.allowed(POST_LIMIT, _flood_key(user)):
         return None
-    reset_at = strategy.get_window_stats(POST_LIMIT, _flood_key(user)).reset_time
-    return ("body", rules.flood_message(max(1, math.ceil((reset_at - time.time()) / 60))))
+    return ("body", rules.flood_message(ratelimits.minutes_until_reset(POST_LIMIT, _flood_key(user))))
 
 
 def _post_problems(user: User, data: PostInput, board: Board, access: rules.Access, *,
@@ -597,7 +594,7 @@ def after_publishing(post: Post, thread: Thread, board: Board, *, tell: bool = T
 def _accept_for_posting(user: User, data: PostInput) -> None:
     if data.accept_agreement:
         accept_agreement(user)
-    limiter.limiter.hit(POST_LIMIT, _flood_key(user))
+    ratelimits.hit(POST_LIMIT, _flood_key(user))
 
 
 def _watch(user_id: int, *, thread_id: int | None = None, board_id: int | None = None) -> None:

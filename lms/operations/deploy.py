@@ -67,6 +67,15 @@ def check(app: Flask, workers: int) -> list[Finding]:
         else:
             unsafe(f"LMS_BASE_URL ({config.get('LMS_BASE_URL')}) is not HTTPS. Serve the LMS over HTTPS "
                    "and set LMS_BASE_URL=https://...; sign-in cookies must not travel unencrypted.")
+    if base.scheme == "https" and not config.get("LMS_TRUSTED_PROXIES"):
+        warn("LMS_TRUSTED_PROXIES is 0, so the app believes no reverse proxy. If HTTPS ends at a proxy in "
+             "front of the app (the usual set-up), set LMS_TRUSTED_PROXIES=1: otherwise every visitor seems to "
+             "come from the proxy's address, and one person's failed sign-ins slow everyone's.")
+    signing_from_instance = not (config.get("LMS_SIGNING_KEY") or os.environ.get("LMS_SIGNING_KEY"))
+    if signing_from_instance and workers > 1:
+        warn("The key that signs Open Badges credentials lives only in instance/signing_key.pem. With several "
+             "machines, set LMS_SIGNING_KEY (the PEM from a first run) on all of them, or each machine signs with "
+             "a key of its own and credentials from the others fail verification. Back it up like the data key.")
     if not config.get("LMS_SMTP_URL"):
         warn("E-mail is not configured (LMS_SMTP_URL): invitations, password resets and notifications "
              "are only written to the log and the admin outbox.")

@@ -12,6 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from lms.app import create_app
+from lms import ratelimits
+from lms.accounts.models import User
+from lms.database import utcnow
 from lms.extensions import db
 from lms.notify.models import OutboxEmail
 from tests.conftest import IsolatedClient, base_config, postgres_url, sign_in
@@ -124,9 +127,22 @@ def test_redis_away_limits_still_hold_and_jobs_still_run(app, demo, tmp_path):
     for _ in range(10):
         assert sign_in(client, "trainee5@example.org", "wrong-password-here").status_code == 200
     assert sign_in(client, "trainee5@example.org").status_code == 429
+    from lms.attendance import services as attendance
+    from lms.boards import services as boards
     from lms.notify.services import send_email
 
     with broken.app_context():
+        # The check-in code guesses and the board's flood limit count on too (in this worker's memory).
+        trainee = db.session.execute(select(User).where(User.email == "trainee5@example.org")).scalar_one()
+        statuses = []
+        for _ in range(6):
+            with pytest.raises(attendance.CheckInRefused) as refused:
+                attendance.check_in(trainee, "WRONG1", utcnow())
+            statuses.append(refused.value.status)
+        assert statuses == [400] * 5 + [429]
+        for _ in range(boards.POST_LIMIT.amount):
+            ratelimits.hit(boards.POST_LIMIT, boards._flood_key(trainee))
+        assert boards._flood_problem(trainee) is not None
         message = send_email("trainee5@example.org", "Still delivered", "Redis is away; this runs inline.")
         db.session.commit()
         sent = db.session.execute(select(OutboxEmail.sent_at).where(OutboxEmail.id == message.id)).scalar()

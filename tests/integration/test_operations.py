@@ -27,6 +27,27 @@ def test_check_deploy_flags_unsafe_settings(app, runner):
         assert "SQLite is the database but 4 workers" in output
 
 
+def test_check_deploy_warns_about_proxies_and_a_signing_key_per_machine(app, runner, monkeypatch):
+    monkeypatch.delenv("LMS_SIGNING_KEY", raising=False)
+    app.config.update(LMS_BASE_URL="https://training.example.org", LMS_TRUSTED_PROXIES=0, LMS_SIGNING_KEY=None)
+    output = runner.invoke(args=["check-deploy", "--workers", "4"]).output
+    assert "LMS_TRUSTED_PROXIES is 0" in output and "set LMS_TRUSTED_PROXIES=1" in output
+    assert "instance/signing_key.pem" in output and "set LMS_SIGNING_KEY" in output
+    app.config.update(LMS_TRUSTED_PROXIES=1, LMS_SIGNING_KEY="-----BEGIN PRIVATE KEY-----")
+    output = runner.invoke(args=["check-deploy", "--workers", "4"]).output
+    assert "LMS_TRUSTED_PROXIES" not in output and "signing_key.pem" not in output
+
+
+def test_a_bad_trusted_proxies_setting_gets_a_clear_message():
+    from lms.config import trusted_proxies
+
+    assert trusted_proxies(None) == 0 and trusted_proxies(" 2 ") == 2
+    with pytest.raises(ValueError, match="whole number of reverse proxies"):
+        trusted_proxies("yes")
+    with pytest.raises(ValueError, match="between 0 and 5"):
+        trusted_proxies("9")
+
+
 def test_check_deploy_passes_a_sound_setup(tmp_path):
     url = postgres_url()
     if url is None:
@@ -39,7 +60,7 @@ def test_check_deploy_passes_a_sound_setup(tmp_path):
         config = base_config(make_url(url).set(database=name).render_as_string(hide_password=False), tmp_path)
         config.update(SECRET_KEY="x" * 64, LMS_SECRET_KEY_SOURCE="environment", LMS_DATA_KEY_SOURCE="environment",
                       LMS_BASE_URL="https://training.example.org", LMS_SMTP_URL="smtp://127.0.0.1:2525",
-                      LMS_REDIS_URL="redis://127.0.0.1:6379/0")
+                      LMS_REDIS_URL="redis://127.0.0.1:6379/0", LMS_TRUSTED_PROXIES=1)
         app = create_app(config)
         migrate_to_head(app)
         result = app.test_cli_runner().invoke(args=["check-deploy", "--workers", "4"])
@@ -65,12 +86,37 @@ def other_database(tmp_path):
     return make_url(pg).set(database=name).render_as_string(hide_password=False), (admin, name)
 
 
+def write_diaries() -> None:
+    from datetime import date
+
+    from lms.diary import services as diary
+
+    trainee = db.session.execute(select(User).where(User.email == "trainee1@example.org")).scalar_one()
+    for number, body in enumerate(["Today I listened more than I spoke.", "A hard day; I used my wellness tools.",
+                                   "What I noticed about boundaries."], start=1):
+        fields, problems = diary.read_entry_form(title=f"Entry {number}", body=body, entry_date="", day_number=str(number),
+                                                 prompt="", tags="reflection", mood="", today=date.today(), max_day=11,
+                                                 saving=True)
+        assert problems == []
+        diary.create_entry(trainee, fields, draft=False)
+    db.session.commit()
+
+
+def diary_words() -> list[tuple[int, dict]]:
+    from lms.diary.crypto import unseal
+    from lms.diary.models import DiaryEntry
+
+    entries = db.session.execute(select(DiaryEntry).where(DiaryEntry.sealed != "").order_by(DiaryEntry.id)).scalars()
+    return [(entry.id, unseal(entry)) for entry in entries]
+
+
 def test_backup_and_restore_lose_nothing(app, demo, tmp_path):
     migrate_revision = "0001_foundation"
     with db.engine.begin() as conn:  # the test database is built from the models: record a revision
         conn.execute(text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) NOT NULL)"))
         conn.execute(text("DELETE FROM alembic_version"))
         conn.execute(text(f"INSERT INTO alembic_version VALUES ('{migrate_revision}')"))
+    write_diaries()
     uploads = tmp_path / "uploads"
     (uploads / "certificates").mkdir(parents=True)
     (uploads / "certificates" / "PSW-1.pdf").write_bytes(b"%PDF-1.7 pretend")
@@ -80,6 +126,10 @@ def test_backup_and_restore_lose_nothing(app, demo, tmp_path):
     assert "uploads/certificates/PSW-1.pdf" in manifest["files"]
     assert not any("key" in name for name in manifest["files"])
     users_before = db.session.execute(select(User.email).order_by(User.id)).scalars().all()
+    diaries_before = diary_words()
+    assert len(diaries_before) >= 3
+    written = b"".join(path.read_bytes() for path in folder.rglob("*") if path.is_file())
+    assert b"listened more than I spoke" not in written  # sealed in the backup too
 
     url, cleanup = other_database(tmp_path)
     try:
@@ -88,6 +138,8 @@ def test_backup_and_restore_lose_nothing(app, demo, tmp_path):
             restored = backups.restore(folder)
             assert restored["schema_revision"] == migrate_revision
             assert db.session.execute(select(User.email).order_by(User.id)).scalars().all() == users_before
+            # Diaries come back sealed, and open with the data key kept outside the backup.
+            assert diary_words() == diaries_before
             assert (tmp_path / "restored" / "uploads" / "certificates" / "PSW-1.pdf").read_bytes() == b"%PDF-1.7 pretend"
             with pytest.raises(backups.BackupError, match="not empty"):
                 backups.restore(folder)

@@ -6,7 +6,7 @@ from sqlalchemy import select, update
 
 from lms.accounts.models import WebSession
 from lms.extensions import db
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import IsolatedClient, base_config, csrf_token, sign_in
 
 
 def test_sign_in_and_out(client, demo):
@@ -152,6 +152,41 @@ def test_too_many_failures_from_one_address_pause_that_address_only(app, demo):
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "198.51.100.20"
     assert sign_in(elsewhere, "trainee4@example.org").status_code == 302
+
+
+def spray(client, count=50):
+    for number in range(count):
+        assert sign_in(client, f"nobody{number}@example.org", "wrong-password-x").status_code == 200
+
+
+def test_behind_a_trusted_proxy_the_visitors_own_address_is_limited_and_cannot_be_forged(app, demo, tmp_path):
+    from lms.app import create_app
+
+    config = base_config(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "proxied")
+    config["LMS_TRUSTED_PROXIES"] = 1
+    proxied = create_app(config)
+    proxied.test_client_class = IsolatedClient
+
+    def visitor(forwarded_for):
+        client = proxied.test_client()
+        # Every request reaches the app from the proxy; the proxy appends the visitor's address.
+        client.environ_base.update(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for)
+        return client
+
+    spray(visitor("203.0.113.9"))
+    assert sign_in(visitor("203.0.113.9"), "trainee4@example.org").status_code == 429
+    # A forged address written in front of the real one is not believed: only the proxy's hop is.
+    assert sign_in(visitor("198.51.100.77, 203.0.113.9"), "trainee4@example.org").status_code == 429
+    # Other visitors through the same proxy are not paused with the sprayer.
+    assert sign_in(visitor("198.51.100.20"), "trainee4@example.org").status_code == 302
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_is_ignored(app, demo):
+    attacker = app.test_client()
+    attacker.environ_base.update(REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    spray(attacker)
+    attacker.environ_base["HTTP_X_FORWARDED_FOR"] = "198.51.100.2"
+    assert sign_in(attacker, "trainee4@example.org").status_code == 429
 
 
 def test_an_unexpected_error_shows_the_sites_own_page_without_details(app, client):
