@@ -754,19 +754,79 @@ def _open_referral(actor: User, submission: Submission, now: datetime) -> Submis
         Submission.attempt == submission.attempt + 1)).scalar_one_or_none()
     if exists is not None:
         return None
+    return _new_attempt(actor, assignment, submission, now)
+
+
+def _new_attempt(actor: User, assignment: Assignment, after: Submission, now: datetime,
+                 why: str = "referral_opened") -> Submission:
+    """The attempt after `after`, due `referral_weeks` from now (never before `after` was itself due)."""
     closures = closures_for(assignment.cohort.course_slug)
-    # Weeks from the release, and never before the first attempt's own due date has passed.
-    start = max(local(now).date(), local(deadlines_for(assignment, submission).due).date())
+    start = max(local(now).date(), local(deadlines_for(assignment, after).due).date())
     due = deadline_on(start + timedelta(weeks=assignment.referral_weeks), zone())
-    referral = Submission(assignment_id=assignment.id, enrolment_id=submission.enrolment_id,
-                          candidate_id=submission.candidate_id, attempt=submission.attempt + 1, status="draft",
-                          text="", due_at=due,
-                          cut_off_at=cut_off_after(due, assignment.cut_off_working_days, zone(), closures))
-    db.session.add(referral)
+    attempt = Submission(assignment_id=assignment.id, enrolment_id=after.enrolment_id,
+                         candidate_id=after.candidate_id, attempt=after.attempt + 1, status="draft",
+                         text="", due_at=due,
+                         cut_off_at=cut_off_after(due, assignment.cut_off_working_days, zone(), closures))
+    db.session.add(attempt)
     db.session.flush()
-    audit_change(actor, "referral_opened", submission, after={"attempt": referral.attempt, "due_at": due,
-                                                         "submission": referral.id})
-    return referral
+    audit_change(actor, why, after, after={"attempt": attempt.attempt, "due_at": due, "submission": attempt.id})
+    return attempt
+
+
+def open_next_attempts(actor: User, enrolment_id: int, now: datetime | None = None, *,
+                       why: str = "next_attempt_opened") -> list[Submission]:
+    """Open the trainee's next attempt at each credit-bearing assignment where the rules say
+    one is left and none is open (state "awaiting a new date"), and tell the trainee.
+
+    Called when an exam board allows an extra attempt or defers a trainee, and
+    when mitigating circumstances are accepted (a mitigated non-submission does
+    not use up its attempt). Does nothing where an attempt is still open,
+    passed, or none is left, so calling it twice opens nothing more.
+    """
+    from lms.coursework.services import _candidate_for, assessment_facts
+    from lms.progress.facts import extra_attempts
+    from lms.progress.rules import AssessmentFacts, AssessmentRule, AssessmentState, evaluate_assessment
+
+    now = now or utcnow()
+    enrolment = db.session.execute(select(Enrolment).options(joinedload(Enrolment.trainee))
+                                   .where(Enrolment.id == enrolment_id)).scalar_one_or_none()
+    if enrolment is None:
+        return []
+    assignments = list(db.session.execute(
+        select(Assignment).options(joinedload(Assignment.cohort))
+        .where(Assignment.cohort_id == enrolment.cohort_id, Assignment.credit_bearing.is_(True))).scalars())
+    if not assignments:
+        return []
+    # Released marks only: a failing mark the trainee has not been given yet opens its referral on release.
+    facts = assessment_facts([enrolment_id]).get(enrolment_id, {})
+    extra = extra_attempts([enrolment_id]).get(enrolment_id, 0)
+    opened = []
+    for assignment in assignments:
+        rules = rules_for(assignment.cohort.course_slug)
+        if rules is None:
+            continue
+        rule = next((r for r in rules.assessments if r.slug == assignment.assessment_slug),
+                    AssessmentRule(slug=assignment.assessment_slug))
+        slug_facts = facts.get(assignment.assessment_slug, AssessmentFacts())
+        outcome = evaluate_assessment(rules, rule, AssessmentFacts(slug_facts.attempts, extra), now)
+        if outcome.state is not AssessmentState.AWAITING_NEW_DATE:
+            continue
+        attempts = list(db.session.execute(select(Submission).where(
+            Submission.assignment_id == assignment.id, Submission.enrolment_id == enrolment_id)
+            .order_by(Submission.attempt)).scalars())
+        if not attempts:  # never started: keep the missed first attempt on the record
+            first = Submission(assignment_id=assignment.id, enrolment_id=enrolment_id,
+                               candidate_id=_candidate_for(enrolment_id).id, attempt=1, status="draft", text="")
+            db.session.add(first)
+            db.session.flush()
+            attempts = [first]
+        attempt = _new_attempt(actor, assignment, attempts[-1], now, why)
+        opened.append(attempt)
+        notify(enrolment.trainee, f"Another attempt at {assignment.title}",
+               f"You can submit another attempt at “{assignment.title}”. Its deadline is "
+               f"{short_time(attempt.due_at)}. Your academic supervisor can help you plan it.",
+               link=site_path("coursework.submission", assignment_id=assignment.id))
+    return opened
 
 
 def release(actor: User, assignment_id: int, submission_id: int | None = None,

@@ -897,6 +897,11 @@ def decide_claim(actor: User, claim_id: int, *, decision: str, reason: str = "",
     notify(claim.submission.enrolment.trainee, "A decision on your mitigating circumstances",
            "There is a decision on the mitigating circumstances you reported. Please read it in the LMS.",
            link=site_path("coursework.submission", assignment_id=claim.submission.assignment_id))
+    if claim.status == "accepted":
+        from lms.coursework.marking import open_next_attempts
+
+        # A missed attempt with accepted mitigation does not count: the trainee gets it again.
+        open_next_attempts(actor, claim.submission.enrolment_id, now, why="attempt_reopened_for_mitigation")
     return claim
 
 
@@ -1064,6 +1069,16 @@ def assessment_facts(enrolment_ids, *, released_only: bool = True) -> dict[int, 
     counted = {MarkingState.RELEASED.value} if released_only else {
         MarkingState.AGREED.value, MarkingState.RATIFIED.value, MarkingState.RELEASED.value}
     attempts: dict[int, dict[str, list]] = {}
+    started = {(s.enrolment_id, s.assignment_id) for s in submissions if s.attempt == 1}
+    # A trainee who never opened the assignment still has a first attempt: past its deadline it is a
+    # non-submission, just as an empty draft is.
+    for enrolment_id, assignment in db.session.execute(
+            select(Enrolment.id, Assignment).join(Assignment, Assignment.cohort_id == Enrolment.cohort_id)
+            .options(joinedload(Assignment.cohort)).where(Enrolment.id.in_(enrolment_ids))
+            .order_by(Assignment.id)):
+        if (enrolment_id, assignment.id) not in started:
+            attempts.setdefault(enrolment_id, {}).setdefault(assignment.assessment_slug, []).append(
+                Attempt(due=deadlines_for(assignment, None).due))
     for s in submissions:
         deadlines = deadlines_for(s.assignment, s)
         attempts.setdefault(s.enrolment_id, {}).setdefault(s.assignment.assessment_slug, []).append(Attempt(

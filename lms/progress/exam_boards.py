@@ -286,7 +286,8 @@ def ratify_all(actor: User, board_id: int, version, as_of: datetime) -> int:
             _decision_for(actor, board, row, "ratify", "Ratified as proposed.")
             ratified += 1
         else:
-            _decision_for(actor, board, row, "defer", "Deferred: the outcome cannot be decided yet.")
+            deferred = _decision_for(actor, board, row, "defer", "Deferred: the outcome cannot be decided yet.")
+            _open_attempts(actor, deferred, as_of)
     board.status = "ratified"
     board.ratified_at = utcnow()
     _touch(board)
@@ -338,7 +339,20 @@ def decide(actor: User, board_id: int, enrolment_id, decision: str, reason: str,
     _touch(board)
     record(actor, f"exam_board.{decision}", "board_decision", new.id, cohort_id=board.cohort_id,
            subject_user_id=row.enrolment.trainee_id, reason=reason or None)
+    _open_attempts(actor, new, as_of)
     return new
+
+
+def _open_attempts(actor: User, decision: BoardDecision, as_of: datetime) -> None:
+    """A deferral or an extra attempt opens the trainee's next attempt where the rules leave one."""
+    if decision.decision == "ratify":
+        return
+    try:
+        from lms.coursework.marking import open_next_attempts
+    except ImportError:
+        return
+    db.session.flush()
+    open_next_attempts(actor, decision.enrolment_id, as_of, why=f"attempt_opened_by_exam_board_{decision.decision}")
 
 
 def correct(actor: User, board_id: int, enrolment_id, decision: str, award: str, reason: str, version,
@@ -371,4 +385,5 @@ def correct(actor: User, board_id: int, enrolment_id, decision: str, award: str,
            subject_user_id=row.enrolment.trainee_id, reason=reason,
            before={"decision": previous.decision, "award": previous.award} if previous else None,
            after={"decision": decision, "award": new.award})
+    _open_attempts(actor, new, as_of)
     return new

@@ -144,6 +144,11 @@ def _decisions(ids: list[int]) -> tuple[set[int], dict[int, int]]:
     return ratified, extra
 
 
+def extra_attempts(ids: list[int]) -> dict[int, int]:
+    """Extra attempts exam boards have allowed, per enrolment (standing decisions only)."""
+    return _decisions(ids)[1]
+
+
 def _opted_out(ids: list[int]) -> set[int]:
     """Enrolments whose latest recorded change says the trainee opted out of assessment."""
     latest: dict[int, bool] = {}
