@@ -66,7 +66,8 @@ class FirstMarkingForm(FlaskForm):
     version = HiddenField()
     overall = StringField("Overall mark, if different from the rubric's")
     override_reason = TextAreaField("Reason for changing the mark")
-    feedback = TextAreaField("Feedback for the trainee (Markdown)")
+    feedback = TextAreaField("Feedback for the trainee (Markdown)",
+                             render_kw={"data-language-check": "feedback-language", "spellcheck": "true"})
     feedback_file = FileField("Annotated feedback file (optional)")
 
 

@@ -159,6 +159,11 @@ class QueueRow:
                 or (self.my_stage == "second" and state == "second_marking")
                 or (self.my_stage == "third" and state == "third_marking"))
 
+    @property
+    def first_mark_shown(self) -> bool:
+        """A lead tutor who is also this script's blind second marker does not see the first mark here."""
+        return self.my_stage != "second" or policies.sees_marking(self.submission, "second", "first")
+
 
 @dataclass
 class Queue:
@@ -198,7 +203,7 @@ def queue(actor: User, assignment_id: int) -> Queue:
     query = (select(Submission)
              .options(joinedload(Submission.candidate), joinedload(Submission.enrolment).joinedload(Enrolment.trainee),
                       joinedload(Submission.first_marker), joinedload(Submission.second_marker),
-                      joinedload(Submission.third_marker))
+                      joinedload(Submission.third_marker), selectinload(Submission.marks))
              .join(Submission.candidate)
              .where(Submission.assignment_id == assignment_id, Submission.status == "submitted")
              .order_by(Candidate.number, Submission.attempt))
@@ -356,17 +361,7 @@ class ScriptView:
 
     def visible(self, stage: str) -> bool:
         """Whether this person may see a stage's marking now (second marking can be blind)."""
-        if stage not in self.marks:
-            return False
-        if self.is_admin or stage == self.actor_stage:
-            return True
-        state = self.state
-        settled = state in (MarkingState.AGREED, MarkingState.RATIFIED, MarkingState.RELEASED)
-        if self.actor_stage == "second" and stage == "first":
-            return (self.assignment.second_marker_sees_first_mark or self.completed("second") or settled)
-        if self.actor_stage == "third":
-            return True
-        return settled
+        return stage in self.marks and policies.sees_marking(self.submission, self.actor_stage, stage, self.is_admin)
 
     @property
     def can_reopen(self) -> bool:

@@ -130,6 +130,27 @@ def can_examine(user: User, cohort_id: int) -> bool:
     return cohort_id in user.cohort_ids_for(Role.EXTERNAL_EXAMINER)
 
 
+SETTLED = (MarkingState.AGREED, MarkingState.RATIFIED, MarkingState.RELEASED)
+
+
+def sees_marking(submission, actor_stage: str | None, stage: str, admin: bool = False) -> bool:
+    """Whether a person (by their stage on the script) may see another stage's mark, comments and files now.
+
+    Blind second marking: the second marker sees the first marking only after
+    recording their own (unless the assignment says otherwise) or once the
+    mark is agreed. A third marker sees both; everyone sees all once agreed.
+    `submission.marks` must be loaded.
+    """
+    if admin or stage == actor_stage:
+        return True
+    state = MarkingState(submission.state) if submission.state else None
+    if actor_stage == "second" and stage == "first":
+        second = next((m for m in submission.marks if m.stage == "second"), None)
+        return (submission.assignment.second_marker_sees_first_mark or state in SETTLED
+                or (second is not None and second.completed_at is not None))
+    return actor_stage == "third" or state in SETTLED
+
+
 def can_download(user: User, stored_file, submission) -> bool:
     """Who may download a kept file, by what it is for.
 
@@ -150,5 +171,9 @@ def can_download(user: User, stored_file, submission) -> bool:
     if stored_file.purpose == "submission":
         return trainee or marker or examiner
     if stored_file.purpose == "feedback":
-        return marker or examiner or (trainee and submission.state == MarkingState.RELEASED)
+        if marker:
+            # A first marker's feedback file is part of the first marking: hidden from a blind second marker.
+            owner = next((m.stage for m in submission.marks if m.feedback_file_id == stored_file.id), None)
+            return owner is None or sees_marking(submission, marker_stage(user, submission), owner)
+        return examiner or (trainee and submission.state == MarkingState.RELEASED)
     return False

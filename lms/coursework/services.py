@@ -1038,7 +1038,7 @@ def file_for_download(actor: User, file_id: int) -> StoredFile:
     """A kept file, for someone allowed to have it (404 for everyone else)."""
     stored = db.session.execute(
         select(StoredFile).options(joinedload(StoredFile.submission).options(
-            joinedload(Submission.assignment), joinedload(Submission.enrolment)))
+            joinedload(Submission.assignment), joinedload(Submission.enrolment), selectinload(Submission.marks)))
         .where(StoredFile.id == file_id)).scalar_one_or_none()
     return object_or_404(stored, stored is not None and policies.can_download(actor, stored, stored.submission))
 

@@ -731,3 +731,35 @@ def test_releasing_a_whole_cohort_at_once(app, demo):
     assert marking.release_cohort(person(ADMIN), accredited.cohort_id) == 2
     db.session.commit()
     assert {fresh(Submission, i).state for i in ids} == {"released"}
+
+
+def test_a_lead_tutor_who_is_the_blind_second_marker_sees_no_first_marking_anywhere(login_as):
+    """The lead tutor manages the queue, but as this script's second marker sees neither the first mark
+    (queue and script) nor the first marker's feedback file until recording their own mark."""
+    from werkzeug.datastructures import FileStorage
+
+    ids = submitted(1)
+    allocate(ids, TUTOR2)
+    accredited = assignment()
+    annotated = FileStorage(io.BytesIO(pdf_bytes(b"first marker notes")), filename="annotated.pdf")
+    marking.save_first_marking(person(TUTOR2), ids[0], version=fresh(Submission, ids[0]).version,
+                               criteria=criteria(accredited, 47), overall="", override_reason="",
+                               feedback_text="First marker's view.", feedback_file=annotated, complete=True)
+    db.session.commit()
+    sample(ids, second=TUTOR1)
+    feedback_file = db.session.execute(select(StoredFile).where(StoredFile.purpose == "feedback")).scalar_one()
+    lead = login_as("tutor")
+    queue_page = lead.get(f"/marking/{accredited.id}").get_data(as_text=True)
+    assert "hidden until you record your second mark" in queue_page and "47 (first)" not in queue_page
+    script_page = lead.get(f"/marking/scripts/{ids[0]}").get_data(as_text=True)
+    assert "Blind second marking" in script_page and "First marker" + "'s view" not in script_page
+    assert lead.get(f"/coursework/files/{feedback_file.id}").status_code == 404
+    # The admin and the first marker still have it.
+    marking.save_moderation_mark(person(TUTOR1), ids[0], stage="second", version=fresh(Submission, ids[0]).version,
+                                  mark="52", comment="A little stronger.")
+    db.session.commit()
+    queue_page = lead.get(f"/marking/{accredited.id}").get_data(as_text=True)
+    assert "hidden until you record your second mark" not in queue_page and "47 (first)" in queue_page
+    response = lead.get(f"/coursework/files/{feedback_file.id}")
+    response.close()
+    assert response.status_code == 200
