@@ -41,8 +41,11 @@ def certificates():
 @click.option("--cohort", "slug", required=True, help="The cohort's slug, e.g. demo-finished.")
 @click.option("--dry-run", is_flag=True, help="Show who would get what, and why not, then stop.")
 @click.option("--yes", is_flag=True, help="Issue without asking for confirmation.")
+@click.option("--names", type=click.Choice(["confirmed", "all"]), default=None,
+              help="While some trainees have not confirmed their name: 'confirmed' issues only the others "
+                   "(and asks them), 'all' prints the LMS name for them.")
 @with_appcontext
-def issue_command(slug, dry_run, yes):
+def issue_command(slug, dry_run, yes, names):
     """Issue the certificates a cohort's ratified outcomes call for (only those not issued yet)."""
     from lms.certificates import services
     from lms.certificates.models import Certificate
@@ -70,11 +73,26 @@ def issue_command(slug, dry_run, yes):
     if not to_issue:
         click.echo("Nothing to issue.")
         return
+    waiting = preview.awaiting_names
+    if waiting and names is None:
+        _stop(f"{len(waiting)} trainee{'s have' if len(waiting) != 1 else ' has'} not confirmed the name for "
+              "their certificate. Add --names confirmed to issue only the others (and ask them to confirm), "
+              "or --names all to print the name the LMS has for them. Nothing was issued.", INVALID)
+    include = names == "all" or not waiting
+    to_issue = preview.selected(include)
+    if not include:
+        services._ask_for_names(None, cohort, waiting)
+        db.session.commit()
+        click.echo(f"Asked {len(waiting)} trainee{'s' if len(waiting) != 1 else ''} to confirm their name.")
+    if not to_issue:
+        click.echo("Nothing to issue until a name is confirmed.")
+        return
     if not yes and not click.confirm(f"Issue {len(to_issue)} certificate{'s' if len(to_issue) != 1 else ''}?"):
         _stop("Nothing was issued.", REFUSED)
     cohort_id = cohort.id
     with click.progressbar(length=len(to_issue), label="Issuing certificates", show_pos=True) as bar:
-        report = services.issue_cohort(cohort_id, None, progress=lambda item, certificate: bar.update(1))
+        report = services.issue_cohort(cohort_id, None, progress=lambda item, certificate: bar.update(1),
+                                       include_unconfirmed=include)
     click.echo(f"Issued {len(report.issued)} certificate{'s' if len(report.issued) != 1 else ''}."
                + (f" {report.skipped} had already been issued by another run." if report.skipped else ""))
     if report.failed:

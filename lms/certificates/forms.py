@@ -13,6 +13,8 @@ class IssueForm(FlaskForm):
     # The number of certificates the admin saw in the preview: issuing goes
     # ahead only if it is still the same.
     expected = HiddenField()
+    # While some names are unconfirmed: "confirmed" (issue the others, ask them) or "all" (print LMS names).
+    names = HiddenField()
 
 
 class RevokeForm(FlaskForm):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -110,6 +110,9 @@ class CertificateBatch(db.Model):
     failed: Mapped[int] = mapped_column(default=0)
     message: Mapped[str] = mapped_column(Text, default="")
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whether trainees who had not confirmed their name were issued too (with their LMS name),
+    # as the admin chose; otherwise they wait and are asked to confirm.
+    include_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     cohort: Mapped[Cohort] = relationship()
     created_by: Mapped[User | None] = relationship()

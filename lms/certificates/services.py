@@ -242,7 +242,16 @@ class Preview:
 
     @property
     def unconfirmed_names(self) -> int:
-        return sum(1 for row in self.to_issue if not row.name_confirmed)
+        return len(self.awaiting_names)
+
+    @property
+    def awaiting_names(self) -> list[PreviewRow]:
+        """Trainees whose certificate is ready but who have not yet confirmed the name to print."""
+        return [row for row in self.to_issue if not row.name_confirmed]
+
+    def selected(self, include_unconfirmed: bool) -> list[PreviewRow]:
+        """What a run issues: everyone ready, or only those whose names are confirmed."""
+        return [row for row in self.to_issue if include_unconfirmed or row.name_confirmed]
 
 
 def award_label(award: str | None) -> str:
@@ -410,7 +419,7 @@ class IssueReport:
 
 def issue_cohort(cohort_id: int, actor_id: int | None, *, batch_id: int | None = None,
                  progress: Callable[[IssueItem, Certificate | None], None] | None = None,
-                 render: bool = True) -> IssueReport:
+                 render: bool = True, include_unconfirmed: bool = True) -> IssueReport:
     """Issue every certificate the cohort's ratified outcomes call for, committing one trainee at a time.
 
     Used by the background job, the command line and tests. Safe to run twice,
@@ -419,7 +428,7 @@ def issue_cohort(cohort_id: int, actor_id: int | None, *, batch_id: int | None =
     """
     cohort = db.session.get(Cohort, cohort_id)
     current = preview(cohort)
-    items = [IssueItem.from_row(row) for row in current.to_issue]
+    items = [IssueItem.from_row(row) for row in current.selected(include_unconfirmed)]
     course = current.course
     # The preview's objects are not needed again: let go of them, so that the
     # commit after each certificate does not expire hundreds of them each time.
@@ -470,20 +479,37 @@ def issue_cohort(cohort_id: int, actor_id: int | None, *, batch_id: int | None =
     return report
 
 
-def start_batch(actor: User, cohort: Cohort, expected: str | None) -> tuple[CertificateBatch | None, list]:
+NAME_CHOICES = ("confirmed", "all")
+
+
+def start_batch(actor: User, cohort: Cohort, expected: str | None,
+                names: str | None = None) -> tuple[CertificateBatch | None, list]:
     """After the admin confirms the preview, queue the issuing run. Returns (batch, form errors).
 
     ``expected`` is the number the admin saw: if the list changed since, they
-    look again rather than issue something they did not see.
+    look again rather than issue something they did not see. While some
+    trainees have not confirmed the name to print, ``names`` says what to do:
+    "confirmed" issues the others and asks those trainees to confirm (they get
+    theirs in a later run), "all" prints their LMS names now.
     """
     if not can_manage_certificates(actor):
         abort(404)
     current = preview(cohort)
     if current.problem:
         return None, [("confirm", current.problem)]
-    count = len(current.to_issue)
-    if count == 0:
+    if not current.to_issue:
         return None, [("confirm", "There is no certificate to issue for this cohort.")]
+    waiting = current.awaiting_names
+    if waiting and names not in NAME_CHOICES:
+        return None, [("names", f"Choose whether to wait for the {len(waiting)} trainee"
+                                f"{'s' if len(waiting) != 1 else ''} who have not confirmed their name, "
+                                "or to print the name the LMS has for them.")]
+    include = names == "all" or not waiting
+    count = len(current.selected(include))
+    if count == 0:
+        _ask_for_names(actor, cohort, waiting)
+        return None, [("names", "None of these trainees has confirmed their name yet, so nothing can be issued "
+                                "while you wait for them. They have each been asked to confirm it.")]
     if expected != str(count):
         return None, [("confirm", f"The list has changed since you looked at it: {count} certificate"
                                   f"{'s are' if count != 1 else ' is'} now ready to issue. Check the list again, "
@@ -495,14 +521,30 @@ def start_batch(actor: User, cohort: Cohort, expected: str | None) -> tuple[Cert
         CertificateBatch.created_at > utcnow() - STALE_BATCH)).scalars().first()
     if running is not None:
         return running, []
-    batch = CertificateBatch(cohort_id=cohort.id, created_by_id=actor.id, status="queued", total=count)
+    batch = CertificateBatch(cohort_id=cohort.id, created_by_id=actor.id, status="queued", total=count,
+                             include_unconfirmed=include)
     db.session.add(batch)
     db.session.flush()
+    if not include:
+        _ask_for_names(actor, cohort, waiting)
     record(actor, "certificates.batch_started", "certificate_batch", batch.id, after={"cohort": cohort.slug,
                                                                                        "total": count},
            cohort_id=cohort.id)
     jobs.enqueue(run_batch, batch.id)
     return batch, []
+
+
+def _ask_for_names(actor: User | None, cohort: Cohort, waiting: list[PreviewRow]) -> int:
+    """Ask each trainee whose certificate waits for their name to confirm it. Returns how many were asked."""
+    for row in waiting:
+        notify(row.enrolment.trainee, "Please confirm the name for your certificate",
+               f"Your certificate for {cohort.name} is ready to be issued. Please check the name it should "
+               f"show (we have “{row.name}”) and confirm or correct it; it will be issued once you have.",
+               link="/certificates/name")
+    if waiting:
+        record(actor, "certificates.names_requested", "cohort", cohort.id, cohort_id=cohort.id,
+               after={"asked": len(waiting)})
+    return len(waiting)
 
 
 def run_batch(batch_id: int) -> None:
@@ -513,7 +555,8 @@ def run_batch(batch_id: int) -> None:
             batch = db.session.get(CertificateBatch, batch_id)
             if batch is None or batch.status not in ("queued",):
                 return
-            issue_cohort(batch.cohort_id, batch.created_by_id, batch_id=batch.id)
+            issue_cohort(batch.cohort_id, batch.created_by_id, batch_id=batch.id,
+                         include_unconfirmed=batch.include_unconfirmed)
         except Exception:
             db.session.rollback()
             log.exception("Certificate batch %s failed", batch_id)

@@ -139,7 +139,7 @@ def issue(slug):
     cohort = services.cohort_for_admin(current_user, slug)
     form = IssueForm()
     if form.validate_on_submit():
-        batch, errors = services.start_batch(current_user, cohort, form.expected.data)
+        batch, errors = services.start_batch(current_user, cohort, form.expected.data, form.names.data)
         if batch is not None:
             return redirect(url_for("certificates.batch", batch_id=batch.id))
     else:

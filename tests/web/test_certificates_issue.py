@@ -23,8 +23,13 @@ from tests.web.certificates_fixtures import (  # noqa: F401 (fixtures)
 PREVIEW = "/admin/certificates/cohorts/demo-finished"
 
 
-def issue_form(client, path=PREVIEW):
+def issue_form(client, path=PREVIEW, names="all"):
+    """The issue form the admin would press: with unconfirmed names, the one for `names` ("all", "confirmed")."""
     page = client.get(path).get_data(as_text=True)
+    choice = re.search(r'name="expected" value="(\d+)">\s*<input type="hidden" name="names" value="' + names + '"',
+                       page)
+    if choice:
+        return {"csrf_token": csrf_token(client, path), "expected": choice.group(1), "names": names}
     expected = re.search(r'name="expected" type="hidden" value="(\d+)"', page) or \
         re.search(r'id="expected" name="expected" type="hidden" value="(\d+)"', page)
     return {"csrf_token": csrf_token(client, path), "expected": expected.group(1) if expected else ""}
@@ -35,7 +40,8 @@ def test_the_preview_shows_who_gets_what_and_issues_nothing(login_as, ready):
     page = client.get(PREVIEW)
     text = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert "Ready to issue (8)" in text and "Issue 8 certificates" in text
+    assert "Ready to issue (8)" in text and "Issue all 8, printing the LMS name for 2 not confirmed" in text
+    assert "Issue 6 certificates with confirmed names" in text
     assert "Noah James Thompson" in text  # the name he confirmed, not his LMS name
     assert "Certificate of completion" in text and "20 credits at Level 4 (FHEQ)" in text
     assert text.count("Not confirmed by the trainee yet") == 2
@@ -306,6 +312,42 @@ def test_the_certificates_page_makes_the_same_number_of_queries_for_more_certifi
     assert len(many) == len(few)
 
 
+def test_without_a_choice_nothing_is_issued_while_names_are_unconfirmed(login_as, ready):
+    client = login_as("admin")
+    form = issue_form(client)
+    del form["names"]
+    response = client.post(f"{PREVIEW}/issue", data=form)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Choose whether to wait for the 2 trainees who have not confirmed their name" in page
+    assert 'href="#names"' in page and certificates() == []
+
+
+def test_issuing_with_confirmed_names_only_waits_for_the_others_and_asks_them(login_as, ready):
+    client = login_as("admin")
+    response = client.post(f"{PREVIEW}/issue", data=issue_form(client, names="confirmed"))
+    assert response.status_code == 302
+    issued_now = certificates()
+    assert len(issued_now) == 6
+    confirmed = {name.user_id for name in db.session.execute(select(CertificateName)).scalars()}
+    assert {c.trainee_id for c in issued_now} <= confirmed
+    asked = db.session.execute(select(Notification).where(
+        Notification.subject == "Please confirm the name for your certificate")).scalars().all()
+    assert len(asked) == 2 and all(n.link == "/certificates/name" for n in asked)
+    assert {n.user_id for n in asked}.isdisjoint(confirmed)
+    batch = db.session.execute(select(CertificateBatch)).scalar_one()
+    assert (batch.total, batch.done, batch.include_unconfirmed) == (6, 6, False)
+    # Both of them confirm; the next look lists them alone, with a plain "issue" button.
+    for note in asked:
+        trainee = db.session.get(type(user("admin@example.org")), note.user_id)
+        assert services.confirm_name(trainee, trainee.display_name) == []
+    db.session.commit()
+    page = client.get(PREVIEW).get_data(as_text=True)
+    assert "Ready to issue (2)" in page and "Issue 2 certificates" in page and "not confirmed" not in page
+    assert client.post(f"{PREVIEW}/issue", data=issue_form(client)).status_code == 302
+    assert len(certificates()) == 8
+
+
 # --- the command line
 
 
@@ -318,9 +360,13 @@ def test_cli_dry_run_lists_and_issues_nothing(runner, ready):
 
 
 def test_cli_issues_after_confirmation_with_a_progress_bar(runner, ready):
-    refused = runner.invoke(args=["certificates", "issue", "--cohort", "demo-finished"], input="n\n")
+    unchosen = runner.invoke(args=["certificates", "issue", "--cohort", "demo-finished"], input="y\n")
+    assert unchosen.exit_code == 2 and "2 trainees have not confirmed" in unchosen.output and certificates() == []
+    refused = runner.invoke(args=["certificates", "issue", "--cohort", "demo-finished", "--names", "all"],
+                            input="n\n")
     assert refused.exit_code == 1 and certificates() == []
-    result = runner.invoke(args=["certificates", "issue", "--cohort", "demo-finished"], input="y\n")
+    result = runner.invoke(args=["certificates", "issue", "--cohort", "demo-finished", "--names", "all"],
+                           input="y\n")
     assert result.exit_code == 0, result.output
     assert "Issuing certificates" in result.output and "Issued 8 certificates." in result.output
     assert len(certificates()) == 8

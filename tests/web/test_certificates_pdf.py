@@ -38,6 +38,13 @@ def test_the_pdf_shows_the_name_award_credits_level_and_code(client, ready, issu
                      "Peer Support Worker Training", "The Open University", "Recovery College Training Team",
                      certificate.serial, format_code(certificate.code)):
         assert expected in text, expected
+    # The date of award is the exam board's date, and the notional hours are credits × 10.
+    board_date = certificate.awarded_on
+    from lms.progress.models import BoardDecision
+
+    assert board_date == db.session.get(BoardDecision, certificate.decision_id).board.held_on
+    assert f"Date of award {board_date.day} {board_date:%B %Y}" in text
+    assert "200 notional hours of learning" in text and certificate.notional_hours == 200
     # Stored once rendered: the second download is the same file, with its recorded SHA-256.
     again = client.get(f"/certificates/{certificate.serial}/certificate.pdf")
     stored = db.session.get(Certificate, certificate.id)
