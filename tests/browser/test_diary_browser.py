@@ -25,7 +25,7 @@ def diary_tables(live_server):
 def test_write_from_a_prompt_share_comment_and_withdraw(page, diary_tables):
     sign_in(page, "trainee1@example.org")
     page.goto("/diary/new?" + urlencode({"day": 3, "prompt": PROMPT}))
-    assert page.get_by_text(PROMPT).is_visible()
+    page.get_by_text(PROMPT).wait_for()
     assert page.get_by_label("Title").input_value() == "Day 3 reflection"
     check_accessibility(page)
 
@@ -43,7 +43,7 @@ def test_write_from_a_prompt_share_comment_and_withdraw(page, diary_tables):
     page.wait_for_url("**/diary/entries/*")
     entry_url = page.url
     entry_path = entry_url.split("/diary/entries/")[1]
-    assert page.get_by_role("heading", name="Owning my listening").is_visible()
+    page.get_by_role("heading", name="Owning my listening").wait_for()
     check_accessibility(page)
 
     page.goto("/diary")
@@ -51,37 +51,37 @@ def test_write_from_a_prompt_share_comment_and_withdraw(page, diary_tables):
     check_accessibility(page)
     page.goto(entry_url)
     page.get_by_role("button", name="Share with Helen Marsh").click()
-    assert page.get_by_text("Your entry is shared").is_visible()
+    page.get_by_text("Your entry is shared").wait_for()
     check_accessibility(page)
     sign_out(page)
 
     sign_in(page, "academic1@example.org")
     page.get_by_role("link", name="Shared with me").click()
-    assert page.get_by_text("Waiting for your comment").first.is_visible()
+    page.get_by_text("Waiting for your comment").first.wait_for()
     check_accessibility(page)
     page.get_by_role("link", name="Owning my listening").click()
-    assert page.get_by_text("how hard it was to accept").is_visible()
+    page.get_by_text("how hard it was to accept").wait_for()
     assert page.get_by_text("Getting by").count() == 0  # the check-in is never shared
     check_accessibility(page)
     page.get_by_label("Write a comment").fill("Thank you for sharing this. Noticing that is a real strength.")
     page.get_by_role("button", name="Add comment").click()
-    assert page.get_by_text("Your comment has been sent").is_visible()
+    page.get_by_text("Your comment has been sent").wait_for()
     check_accessibility(page)
     shared_url = page.url.split("#")[0]
     sign_out(page)
 
     sign_in(page, "trainee1@example.org")
     page.goto(entry_url)
-    assert page.get_by_text("Noticing that is a real strength").is_visible()
+    page.get_by_text("Noticing that is a real strength").wait_for()
     page.get_by_role("button", name="Stop sharing with Helen Marsh").click()
-    assert page.get_by_text("It is private again").is_visible()
+    page.get_by_text("It is private again").wait_for()
     check_accessibility(page)
     sign_out(page)
 
     sign_in(page, "academic1@example.org")
     response = page.goto(shared_url)
     assert response.status == 404 and f"/shared-with-me/diary/{entry_path}" in shared_url
-    assert page.get_by_role("heading", name="Page not found").is_visible()
+    page.get_by_role("heading", name="Page not found").wait_for()
     check_accessibility(page)
     page.goto("/shared-with-me")
     assert page.get_by_text("Owning my listening").count() == 0
@@ -97,7 +97,7 @@ def test_diary_wellness_plan_and_practice_pages_are_accessible(page, diary_table
     page.get_by_label("What helps").fill("A calm voice")
     check_accessibility(page)
     page.get_by_role("button", name="Save my plan").click()
-    assert page.get_by_text("Version 1, saved on").is_visible()
+    page.get_by_text("Version 1, saved on").wait_for()
     check_accessibility(page)
 
     page.get_by_role("link", name="My diary").click()
@@ -108,5 +108,5 @@ def test_diary_wellness_plan_and_practice_pages_are_accessible(page, diary_table
     page.get_by_role("link", name="Language practice").click()
     page.get_by_label("Your text").fill("She is a borderline, and the mentally ill need more help.")
     page.get_by_role("button", name="Check my language").click()
-    assert page.get_by_text("Why:").first.is_visible()
+    page.get_by_text("Why:").first.wait_for()
     check_accessibility(page)
