@@ -313,6 +313,12 @@ def invite_person(actor: User, *, email: str, name: str, organisation_id: int | 
             errors.append(("cohort", "Choose a cohort from the list."))
         elif chosen_role is None and not role:
             errors.append(("role", "Choose the person's role in this cohort, or leave the cohort empty."))
+    employed = (Role.TRAINEE, Role.PERSONAL_SUPERVISOR)
+    if (chosen_role in employed and organisation is None and not organisation_id
+            and (existing is None or existing.organisation_id is None)):
+        who = "trainee" if chosen_role is Role.TRAINEE else "personal supervisor"
+        errors.append(("organisation", f"Choose the organisation that employs this {who}: every {who} belongs "
+                                       "to their employer, so that their personal supervisor and reports match."))
     if chosen_role is not None and chosen_role not in SITE_WIDE_ROLES and not cohort_id:
         errors.append(("cohort", f"Choose the cohort the person will be a "
                                  f"{chosen_role.label.lower()} in."))

@@ -54,13 +54,20 @@ def update_support_page(actor: User, text: str) -> SiteSetting:
     """Replace the support page text (admins only; the view checks the role)."""
     if not actor.has_role(Role.ADMIN):
         raise PermissionError("Only admins can change the support page.")
+    from lms.audit.services import record
+
     setting = db.session.get(SiteSetting, SUPPORT_PAGE_KEY)
+    before = setting.value if setting else DEFAULT_SUPPORT_PAGE
     if setting is None:
         setting = SiteSetting(key=SUPPORT_PAGE_KEY, value=text)
         db.session.add(setting)
     setting.value = text
     setting.updated_by_id = actor.id
     db.session.flush()
+    if text != before:
+        # The crisis contacts people rely on: who changed them, when, from what, to what.
+        record(actor, "support_page.updated", "site_setting", SUPPORT_PAGE_KEY, before={"text": before},
+               after={"text": text})
     return setting
 
 

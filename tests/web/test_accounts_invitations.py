@@ -131,6 +131,8 @@ def test_bad_invitations_are_refused_next_to_the_field_and_nothing_saved(client,
         ({"name": "Robin", "email": "robin@example.org", "cohort": str(cohort_id)}, "role", "Choose the person's role"),
         ({"name": "Robin", "email": "robin@example.org", "role": "wizard"}, "role", "Choose a role from the list"),
         ({"name": "Robin", "email": "robin@example.org", "organisation": "99999"}, "organisation", "from the list"),
+        ({"name": "Robin", "email": "robin@example.org", "role": "trainee", "cohort": str(cohort_id)},
+         "organisation", "Choose the organisation that employs this trainee"),
         ({"name": "Amira", "email": "trainee1@example.org"}, "email", "already set a password"),
     ]
     for fields, field, message in cases:

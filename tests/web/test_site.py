@@ -86,6 +86,11 @@ def test_admin_changes_the_support_page(login_as):
     page = client.get("/support").get_data(as_text=True)
     assert "Local crisis team" in page and "<strong>0800 000 0000</strong>" in page
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+    from lms.audit.models import AuditEvent
+
+    [event] = db.session.execute(select(AuditEvent).where(AuditEvent.action == "support_page.updated")).scalars()
+    assert "Samaritans" in str(event.before) and "0800 000 0000" in str(event.after)
+    assert event.actor_id is not None
 
 
 def test_empty_support_page_is_refused_and_old_text_kept(login_as):
