@@ -84,9 +84,14 @@ def can_read_day_in_full(audience: Audience, scheduled: CourseDay | None, today:
     return False
 
 
+# A deferred, withdrawn or transferred place can still be read, but its record stays as it was.
+MARKING_STATUSES = ("active", "completed")
+
+
 def can_mark_units(user: User, enrolment: Enrolment | None) -> bool:
-    """Only trainees mark units done, and only on their own enrolment."""
-    return enrolment is not None and enrolment.trainee_id == user.id
+    """Only trainees mark units done, only on their own enrolment, and only while their place is active
+    (or completed, to keep track when they look back)."""
+    return enrolment is not None and enrolment.trainee_id == user.id and enrolment.status in MARKING_STATUSES
 
 
 def sees_every_trainee(user: User, cohort: Cohort) -> bool:

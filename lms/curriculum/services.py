@@ -54,6 +54,12 @@ class CohortCourse:
     def is_trainee(self) -> bool:
         return self.audience is Audience.TRAINEE
 
+    @property
+    def can_mark(self) -> bool:
+        """Whether this trainee's place lets them mark units done now."""
+        return (self.is_trainee and self.enrolment is not None
+                and self.enrolment.status in policies.MARKING_STATUSES)
+
     def scheduled(self, number: int) -> CourseDay | None:
         return self.schedule.get(number)
 

@@ -158,6 +158,19 @@ def test_marking_a_unit_done_changes_progress_and_can_be_undone(course, login_as
     assert units_done([enrolment.id])[enrolment.id] == frozenset()
 
 
+def test_a_withdrawn_trainee_reads_the_day_but_cannot_mark_units(course, login_as):
+    client = login_as("trainee")
+    enrolment = enrolment_for("trainee1@example.org")
+    enrolment.status = "withdrawn"
+    db.session.commit()
+    unit = course.day(2).units[0]
+    page = text_of(client.get("/cohorts/demo-running/course/days/2"))
+    assert unit.title in page and "Mark as done" not in page
+    assert "Your place on this course is withdrawn just now" in page
+    assert mark(client, "demo-running", unit.id, True, 2).status_code == 404
+    assert db.session.execute(select(UnitProgress)).first() is None
+
+
 def test_marking_is_refused_without_a_csrf_token(course, login_as):
     client = login_as("trainee")
     unit = course.day(2).units[0]
