@@ -3,8 +3,11 @@
 If the finished cohort has no exam board yet, add one, ratified six weeks
 after the last course day, with a decision for every trainee: most passed the
 accredited assignment (credit), one did not pass it after two attempts
-(completion). Most trainees have confirmed the name for their certificate.
-No certificate is issued: the admin does that in the demo. Idempotent, and an
+(completion). The board's ratified marks are released, all but that trainee's
+second attempt (held back for their academic supervisor to talk through, so
+an admin can release it from the board page). Most trainees have confirmed the
+name for their certificate. No certificate is issued: the admin does that in
+the demo. Idempotent, and an
 exam board another part of the demo made first is left as it is.
 """
 
@@ -98,4 +101,30 @@ def seed(today: date) -> dict | None:
         ))
         added["board decisions"] += 1
     db.session.flush()
+    added["marks released"] = _ratify_and_release(admin, cohort, held_on)
     return added
+
+
+def _ratify_and_release(admin: User | None, cohort: Cohort, held_on: date) -> int:
+    """The board ratified the agreed marks; the admin released them two days later, all but one: the mark of
+    the trainee who did not pass after two attempts waits until their academic supervisor has met them."""
+    try:
+        from lms.coursework import marking
+        from lms.coursework.models import Assignment, Submission
+    except ImportError:
+        return 0
+    if admin is None:
+        return 0
+    marking.ratify_marks(admin, cohort, now=datetime.combine(held_on, time(15, 30), tzinfo=timezone.utc))
+    scripts = db.session.execute(
+        select(Submission).join(Assignment, Submission.assignment_id == Assignment.id)
+        .where(Assignment.cohort_id == cohort.id, Submission.state == "ratified")
+        .order_by(Submission.id)).scalars().all()
+    held_back = max((s for s in scripts if s.attempt > 1), key=lambda s: s.id, default=None)
+    released = 0
+    for script in scripts:
+        if script is not held_back:
+            marking.release(admin, script.assignment_id, script.id,
+                            now=datetime.combine(held_on + timedelta(days=2), time(9, 0), tzinfo=timezone.utc))
+            released += 1
+    return released

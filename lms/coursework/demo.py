@@ -3,11 +3,12 @@
 `demo-running` (assignment not yet due) has trainees who have not started,
 drafts, an extension waiting for a decision, mitigating circumstances
 reported, and a few early submissions moving through marking (submitted,
-in marking, first marked, in second marking, agreed). `demo-finished` has
-every assignment marked, moderated (one disagreement settled by a third
-marker) and agreed at the marks its exam board records, ready to ratify,
-including one referral: a first attempt that did not pass, released, and a
-second attempt now agreed. Everything goes through the services, so the audit log tells
+in marking, first marked, in second marking, waiting for a third marker,
+agreed). `demo-finished` has every assignment marked, moderated (one
+disagreement settled by a third marker) and agreed at the marks its exam
+board records (the certificates demo ratifies and releases them), including
+one referral: a first attempt that did not pass, released, and a second
+attempt now agreed. Everything goes through the services, so the audit log tells
 the same story. Idempotent: a cohort that already has submissions is left
 alone.
 """
@@ -316,13 +317,24 @@ def _seed_running(people, cohort: Cohort, today: date) -> int:
     count += len(early)
     marking.allocate(admin, assignment.id, [early[n].id for n in (6, 7, 9, 10)], [tutor1.id])
     marking.allocate(admin, assignment.id, [early[8].id], [tutor2.id])
-    # trainee7: first marking started (a saved draft). trainee9, trainee10: first marked, then the
-    # sample: trainee9 goes to second marking with the academic supervisor, trainee10's mark is agreed.
+    # trainee7: first marking started (a saved draft). trainee6, trainee9, trainee10: first marked, then
+    # the sample: trainee9 goes to second marking with the academic supervisor; trainee10's second marker
+    # (the other tutor) reads it 12 marks higher, so it waits for a third marker; trainee6 was not
+    # sampled, so its first mark is agreed.
     _first_mark(tutor1, early[7].id, assignment, 58, 7, now - timedelta(days=1), complete=False)
+    _first_mark(tutor1, early[6].id, assignment, 60, 6, now - timedelta(days=4))
     _first_mark(tutor1, early[9].id, assignment, 62, 9, now - timedelta(days=3))
     _first_mark(tutor1, early[10].id, assignment, 55, 10, now - timedelta(days=3))
-    marking.confirm_sample(admin, assignment.id, sampled_ids=[early[9].id], second_marker_ids=[academic.id],
-                            now=now - timedelta(days=2))
+    marking.confirm_sample(admin, assignment.id, sampled_ids=[early[9].id, early[10].id],
+                           second_marker_ids=[academic.id, tutor2.id], now=now - timedelta(days=2))
+    second_marker = db.session.get(Submission, early[10].id).second_marker_id
+    marking.save_moderation_mark(
+        tutor2 if second_marker == tutor2.id else academic, early[10].id, stage="second",
+        version=_version(early[10].id), mark="67",
+        comment="I read the reflection on boundaries as stronger than the first mark suggests; I would put it "
+                "in the 60s.", now=now - timedelta(days=1))
+    third = academic if second_marker == tutor2.id else tutor2
+    marking.allocate_script(admin, early[10].id, stage="third", marker_id=third.id)
     # trainee8: first marked after the sample was taken, waiting for the next one.
     _first_mark(tutor2, early[8].id, assignment, 66, 8, now - timedelta(hours=20))
     return count

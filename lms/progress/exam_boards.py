@@ -96,6 +96,8 @@ class BoardPage:
     mitigation: list
     # Marks agreed since the board ratified (referrals, late marking), waiting for the board: enrolment → count.
     waiting: dict[int, int] = None
+    # The cohort's marks ratified and not yet released to trainees.
+    unreleased: int = 0
 
 
 def _board(actor: User, board_id: int) -> ExamBoard:
@@ -146,14 +148,14 @@ def _coursework_records(cohort_id: int) -> tuple[list, list, list]:
     return moderation, comments, mitigation
 
 
-def _agreed_marks(cohort_id: int, enrolment_id: int | None = None) -> list[tuple[int, int]]:
-    """(submission id, enrolment id) of the cohort's marks agreed but not yet ratified."""
+def _agreed_marks(cohort_id: int, enrolment_id: int | None = None, state: str = "agreed") -> list[tuple[int, int]]:
+    """(submission id, enrolment id) of the cohort's marks in `state`: by default agreed, not yet ratified."""
     try:
         from lms.coursework.models import Assignment, Submission
     except ImportError:
         return []
     query = (select(Submission.id, Submission.enrolment_id).join(Assignment, Submission.assignment_id == Assignment.id)
-             .where(Assignment.cohort_id == cohort_id, Submission.state == "agreed").order_by(Submission.id))
+             .where(Assignment.cohort_id == cohort_id, Submission.state == state).order_by(Submission.id))
     if enrolment_id is not None:
         query = query.where(Submission.enrolment_id == enrolment_id)
     return [(row[0], row[1]) for row in db.session.execute(query)]
@@ -174,11 +176,28 @@ def board_page(actor: User, board_id: int, as_of: datetime) -> BoardPage:
     moderation, comments, mitigation = _coursework_records(board.cohort_id)
     history = sorted(board.decisions, key=lambda d: d.id, reverse=True)
     waiting: dict[int, int] = {}
+    unreleased = 0
     if board.status == "ratified":
         for _, enrolment_id in _agreed_marks(board.cohort_id):
             waiting[enrolment_id] = waiting.get(enrolment_id, 0) + 1
+        unreleased = len(_agreed_marks(board.cohort_id, state="ratified"))
     return BoardPage(board, _proposals(board, as_of), _standing(board), history, moderation, comments, mitigation,
-                     waiting)
+                     waiting, unreleased)
+
+
+def release_marks(actor: User, board_id: int, version, as_of: datetime) -> int:
+    """Release every ratified mark of the board's cohort to its trainees at once. Returns how many."""
+    board = _board(actor, board_id)
+    _check_version(board, version)
+    if board.status != "ratified":
+        raise BoardRefused([("release", "The board is still open: marks are released once it has ratified them.")])
+    from lms.coursework.marking import release_cohort
+
+    count = release_cohort(actor, board.cohort_id, now=as_of)
+    if not count:
+        raise BoardRefused([("release", "There are no ratified marks waiting to be released: trainees already "
+                                        "have every mark the board ratified.")], 409)
+    return count
 
 
 def ratify_since(actor: User, board_id: int, version, reason: str, as_of: datetime) -> tuple[int, int]:

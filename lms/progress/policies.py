@@ -32,6 +32,7 @@ ENDPOINT_ACCESS = {
     "progress.board": ADMINS,
     "progress.ratify_all": ADMINS,
     "progress.ratify_since": ADMINS,
+    "progress.release_marks": ADMINS,
     "progress.decide": ADMINS,
     "progress.correct": ADMINS,
 }

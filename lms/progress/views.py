@@ -253,6 +253,18 @@ def ratify_since(board_id):
     return redirect(url_for("progress.board", board_id=board_id))
 
 
+@bp.route("/exam-boards/<int:board_id>/release", methods=["POST"])
+@requires(Role.ADMIN)
+def release_marks(board_id):
+    form = ConfirmForm()
+    try:
+        count = exam_boards.release_marks(current_user, board_id, form.version.data, utcnow())
+    except exam_boards.BoardRefused as refused:
+        return _render_board(board_id, refused.errors, refused.status)
+    flash(f"{count} mark{'s' if count != 1 else ''} and feedback released. Each trainee has been told.")
+    return redirect(url_for("progress.board", board_id=board_id))
+
+
 @bp.route("/exam-boards/<int:board_id>/decisions", methods=["POST"])
 @requires(Role.ADMIN)
 def decide(board_id):

@@ -24,7 +24,7 @@ def test_the_demo_shows_every_state_of_the_chain_and_runs_twice(app, demo, today
 
     running = states("demo-running")
     seen = {state for _, state, _ in running}
-    assert {None, "submitted", "in_marking", "first_marked", "second_marking", "agreed"} <= seen
+    assert {None, "submitted", "in_marking", "first_marked", "second_marking", "third_marking", "agreed"} <= seen
     assert sum(1 for _, state, status in running if status == "draft") >= 4
 
     finished = states("demo-finished")
@@ -51,13 +51,38 @@ def test_the_demo_shows_every_state_of_the_chain_and_runs_twice(app, demo, today
     # Feedback text is real Markdown feedback, not a placeholder.
     assert "feed-forward" in referred.marks[0].feedback or "Next steps" in referred.marks[0].feedback
     all_states = {s for s in db.session.execute(select(Submission.state)).scalars() if s}
-    assert all_states >= {s.value for s in MarkingState} - {"ratified", "third_marking"}
+    assert all_states >= {s.value for s in MarkingState} - {"ratified"}
 
     before = db.session.execute(select(func.count(Submission.id))).scalar()
     again = coursework_demo.seed(today)
     db.session.commit()
     assert again == {"assignment submissions": 0, "external examiners": 0}
     assert db.session.execute(select(func.count(Submission.id))).scalar() == before
+
+
+def test_with_the_exam_board_the_demo_has_every_state_and_the_finished_marks_are_released(app, demo, today):
+    """The certificates demo ratifies demo-finished's agreed marks with its board and releases them, all but
+    the last attempt of the trainee who did not pass, held back for their academic supervisor."""
+    from lms.certificates import demo as certificates_demo
+    from lms.notify.models import Notification
+
+    coursework_demo.seed(today)
+    added = certificates_demo.seed(today)
+    db.session.commit()
+    assert added["marks released"] == 7
+    assert {s for s in db.session.execute(select(Submission.state)).scalars() if s} >= {s.value for s in MarkingState}
+    finished = states("demo-finished")
+    assert sorted(s for a, s, _ in finished if a == 1) == ["released"] * 8
+    assert [(a, s) for a, s, _ in finished if a == 2] == [(2, "ratified")]
+    # Releasing told the trainees; a released pass opens no referral, and no third attempt was opened.
+    told = db.session.execute(select(func.count()).select_from(Notification)
+                              .where(Notification.subject.like("Feedback ready%"))).scalar()
+    assert told >= 7
+    assert not [a for a, _, _ in finished if a > 2]
+    # Running the certificates demo again changes nothing.
+    again = certificates_demo.seed(today)
+    db.session.commit()
+    assert not again.get("marks released") and states("demo-finished") == finished
 
 
 def test_demo_pages_render_for_each_role(app, demo, today, client):

@@ -414,7 +414,7 @@ def test_the_demo_makes_the_finished_cohort_ready_once(demo, today):
 
     first = certificates_demo.seed(today)
     db.session.commit()
-    assert first == {"exam boards": 1, "board decisions": 8, "certificate names": 6}
+    assert first == {"exam boards": 1, "board decisions": 8, "certificate names": 6, "marks released": 0}
     board = db.session.execute(select(ExamBoard)).scalar_one()
     assert board.status == "ratified" and "External examiner: Dr Ruth Adeyemi" in board.members
     last_day = max(day.date for day in cohort().days)

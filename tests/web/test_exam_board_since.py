@@ -94,3 +94,38 @@ def test_only_admins_reach_it(login_as):
     tutor = login_as("tutor")
     assert post(tutor, f"/exam-boards/{board.id}/ratify-since",
                 {"version": str(board.version), "reason": "x"}).status_code in (403, 404)
+
+
+def test_the_board_page_releases_every_ratified_mark_of_the_cohort_at_once(login_as):
+    from lms.notify.models import Notification
+
+    ids = submitted(3)
+    to_agreed(ids, {0: 62, 1: 48, 2: 71})
+    admin = person(ADMIN)
+    accredited = assignment()
+    board = exam_boards.open_board(admin, accredited.cohort_id, "2027-03-15", "Chair\nExternal examiner", "")
+    db.session.commit()
+    client = login_as("admin")
+    # While the board is open nothing is released.
+    early = post(client, f"/exam-boards/{board.id}/release", {"version": str(fresh(ExamBoard, board.id).version)})
+    assert early.status_code == 400 and "still open" in early.get_data(as_text=True)
+    assert {fresh(Submission, i).state for i in ids} == {"agreed"}
+
+    exam_boards.ratify_all(admin, board.id, fresh(ExamBoard, board.id).version, utcnow())
+    db.session.commit()
+    page = client.get(f"/exam-boards/{board.id}").get_data(as_text=True)
+    assert "3 ratified marks of this cohort have not been released yet" in page
+
+    stale = post(client, f"/exam-boards/{board.id}/release", {"version": str(fresh(ExamBoard, board.id).version - 1)})
+    assert stale.status_code == 409 and {fresh(Submission, i).state for i in ids} == {"ratified"}
+
+    done = post(client, f"/exam-boards/{board.id}/release", {"version": str(fresh(ExamBoard, board.id).version)})
+    assert done.status_code == 302
+    assert {fresh(Submission, i).state for i in ids} == {"released"}
+    told = db.session.execute(select(Notification).where(Notification.subject.like("Feedback ready%"))).scalars().all()
+    assert len(told) == 3
+    page = client.get(f"/exam-boards/{board.id}").get_data(as_text=True)
+    assert "Every mark the board ratified has been released" in page
+
+    again = post(client, f"/exam-boards/{board.id}/release", {"version": str(fresh(ExamBoard, board.id).version)})
+    assert again.status_code == 409 and "no ratified marks waiting" in again.get_data(as_text=True)

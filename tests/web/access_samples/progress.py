@@ -31,6 +31,7 @@ SAMPLE_ARGS = {
     "progress.board": _board,
     "progress.ratify_all": _board,
     "progress.ratify_since": _board,
+    "progress.release_marks": _board,
     "progress.decide": _board,
     "progress.correct": _board,
 }
