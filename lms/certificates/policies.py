@@ -25,6 +25,7 @@ ENDPOINT_ACCESS = {
     "certificates.credential": SIGNED_IN,
     "certificates.cohort": ADMINS,
     "certificates.issue": ADMINS,
+    "certificates.ask_names": ADMINS,
     "certificates.batch": ADMINS,
     "certificates.cohort_zip": ADMINS,
     "certificates.revoke": ADMINS,

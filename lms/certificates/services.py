@@ -24,12 +24,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import abort, current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from lms import jobs
 from lms.accounts.models import RoleGrant, User
+from lms.audit.models import AuditEvent
 from lms.audit.services import events, record
 from lms.authz.access import object_or_404
 from lms.authz.roles import Role
@@ -532,6 +533,21 @@ def start_batch(actor: User, cohort: Cohort, expected: str | None,
            cohort_id=cohort.id)
     jobs.enqueue(run_batch, batch.id)
     return batch, []
+
+
+def ask_for_names(actor: User, cohort: Cohort) -> int:
+    """Ask every trainee whose certificate is ready but whose name is not confirmed to confirm it, without
+    issuing anything. Returns how many were asked (0 when nobody is waiting)."""
+    if not can_manage_certificates(actor):
+        abort(404)
+    current = preview(cohort)
+    return _ask_for_names(actor, cohort, current.awaiting_names if current.to_issue else [])
+
+
+def names_last_requested(cohort: Cohort) -> datetime | None:
+    """When trainees of the cohort were last asked to confirm their names, if ever."""
+    return db.session.execute(select(func.max(AuditEvent.created_at)).where(
+        AuditEvent.action == "certificates.names_requested", AuditEvent.cohort_id == cohort.id)).scalar()
 
 
 def _ask_for_names(actor: User | None, cohort: Cohort, waiting: list[PreviewRow]) -> int:

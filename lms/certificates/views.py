@@ -130,7 +130,24 @@ def cohort(slug):
     form = IssueForm()
     preview = services.preview(cohort)
     form.expected.data = str(len(preview.to_issue))
-    return render_template("certificates/preview.html", preview=preview, form=form, errors=[])
+    return render_template("certificates/preview.html", preview=preview, form=form, errors=[],
+                           asked_at=services.names_last_requested(cohort))
+
+
+@bp.route("/admin/certificates/cohorts/<slug>/ask-names", methods=["POST"])
+@requires(*ADMINS)
+def ask_names(slug):
+    cohort = services.cohort_for_admin(current_user, slug)
+    if not IssueForm().validate_on_submit():
+        flash("This form has expired. Reload the page and try again.", "error")
+        return redirect(url_for("certificates.cohort", slug=slug))
+    asked = services.ask_for_names(current_user, cohort)
+    if asked:
+        flash(f"{asked} trainee{'s were' if asked != 1 else ' was'} asked to confirm the name for their "
+              "certificate. Nothing has been issued yet.", "success")
+    else:
+        flash("Everyone whose certificate is ready has confirmed their name; nobody needed asking.")
+    return redirect(url_for("certificates.cohort", slug=slug))
 
 
 @bp.route("/admin/certificates/cohorts/<slug>/issue", methods=["POST"])
@@ -146,7 +163,8 @@ def issue(slug):
         errors = [("confirm", "This form has expired. Reload the page and try again.")]
     preview = services.preview(cohort)
     form.expected.data = str(len(preview.to_issue))
-    return render_template("certificates/preview.html", preview=preview, form=form, errors=errors), 400
+    return render_template("certificates/preview.html", preview=preview, form=form, errors=errors,
+                           asked_at=services.names_last_requested(cohort)), 400
 
 
 @bp.route("/admin/certificates/batches/<int:batch_id>")

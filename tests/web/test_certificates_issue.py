@@ -348,6 +348,31 @@ def test_issuing_with_confirmed_names_only_waits_for_the_others_and_asks_them(lo
     assert len(certificates()) == 8
 
 
+def test_the_admin_asks_for_names_before_issuing_and_nothing_is_issued(login_as, ready):
+    client = login_as("admin")
+    page = client.get(PREVIEW).get_data(as_text=True)
+    assert "Ask them to confirm their names, without issuing" in page and "last asked" not in page
+    response = client.post(f"{PREVIEW}/ask-names", data={"csrf_token": csrf_token(client, PREVIEW)})
+    assert response.status_code == 302
+    assert certificates() == [] and db.session.execute(select(CertificateBatch)).first() is None
+    asked = db.session.execute(select(Notification).where(
+        Notification.subject == "Please confirm the name for your certificate")).scalars().all()
+    assert len(asked) == 2
+    page = client.get(PREVIEW).get_data(as_text=True)
+    assert "2 trainees were asked to confirm the name" in page and "They were last asked to confirm on" in page
+    # A form without its token asks nobody.
+    assert client.post(f"{PREVIEW}/ask-names", data={}).status_code in (302, 400)
+    assert len(db.session.execute(select(Notification).where(
+        Notification.subject == "Please confirm the name for your certificate")).scalars().all()) == 2
+    # Once everyone has confirmed there is nobody to ask.
+    for note in asked:
+        trainee = db.session.get(type(user("admin@example.org")), note.user_id)
+        assert services.confirm_name(trainee, trainee.display_name) == []
+    db.session.commit()
+    client.post(f"{PREVIEW}/ask-names", data={"csrf_token": csrf_token(client, PREVIEW)})
+    assert "nobody needed asking" in client.get(PREVIEW).get_data(as_text=True)
+
+
 # --- the command line
 
 

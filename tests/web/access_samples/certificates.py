@@ -14,6 +14,7 @@ SAMPLE_ARGS = {
     "certificates.reissue": {"serial": "PSW-2026-000001"},
     "certificates.cohort": {"slug": "demo-finished"},
     "certificates.issue": {"slug": "demo-finished"},
+    "certificates.ask_names": {"slug": "demo-finished"},
     "certificates.cohort_zip": {"slug": "demo-finished"},
     "certificates.batch": {"batch_id": 1},
     "certificates.verify": {"code": "K7QM-3XRT-9PDH-W2CZ-8N"},
