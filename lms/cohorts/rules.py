@@ -489,9 +489,6 @@ def _row_problems(row: ImportRow) -> list[CsvProblem]:
             f"“{row.role}” is not a role the import knows. Use trainee, tutor, academic_supervisor or personal_supervisor.")))
     if len(row.organisation) > MAX_ORGANISATION:
         problems.append(CsvProblem(number, "organisation", f"Keep the organisation to {MAX_ORGANISATION} characters or fewer."))
-    elif not row.organisation and row.role in ("trainee", "personal_supervisor"):
-        problems.append(CsvProblem(number, "organisation", (
-            f"Enter the organisation a {ROLE_WORDS[row.role]} works for: it links trainees with their personal supervisors.")))
     for column in ("academic_supervisor_email", "personal_supervisor_email"):
         email = getattr(row, column)
         if not email:
@@ -632,6 +629,11 @@ def plan_import(rows: Sequence[ImportRow], world: ImportWorld) -> ImportPlan:
                     "or change their organisation on their page first.")))
             if organisation is None and existing.organisation:
                 organisation = existing.organisation
+        if not row.organisation and organisation is None and row.role in ("trainee", "personal_supervisor"):
+            # Someone whose account already has one may leave it out; everyone else gives it.
+            problems.append(CsvProblem(row.row, "organisation", (
+                f"Enter the organisation a {ROLE_WORDS[row.role]} works for: it links trainees with their "
+                "personal supervisors.")))
         roles_here = existing.roles_here if existing else frozenset()
         enrol = grant = False
         academic = personal = None

@@ -119,6 +119,25 @@ def test_every_problem_is_reported_and_nothing_is_imported(runner, demo, tmp_pat
     assert counts() == before
 
 
+def test_a_new_trainee_or_personal_supervisor_needs_their_organisation(runner, demo, tmp_path):
+    before = counts()
+    content = "\r\n".join([
+        HEADER,
+        "new-trainee@example.org,New Trainee,trainee,,,",                # row 2
+        "new-supervisor@example.org,New Supervisor,personal_supervisor,,,",  # row 3
+        "new-tutor@example.org,New Tutor,tutor,,,",                       # row 4: a tutor need not have one
+    ]) + "\r\n"
+    result = run_import(runner, tmp_path, content)
+    assert_refused(result, "Row 2, column organisation: Enter the organisation a trainee works for",
+                   "Row 3, column organisation: Enter the organisation a personal supervisor works for")
+    assert "Row 4" not in result.output
+    assert counts() == before
+    # Someone whose account already has an organisation may leave it out: theirs is kept.
+    content = HEADER + "\r\nsupervisor1@example.org,Supervisor One,personal_supervisor,,,\r\n"
+    result = run_import(runner, tmp_path, content, cohort="demo-running")
+    assert result.exit_code == 0 and "column organisation" not in result.output, result.output
+
+
 def test_someone_enrolled_in_another_cohort_is_refused(runner, demo, tmp_path):
     db.session.add(Cohort(slug="later", name="Later cohort", course_slug="peer-support-l4",
                           start_date=__import__("datetime").date(2031, 1, 1), status="planned"))
