@@ -378,6 +378,7 @@ def excerpt(body: str, query: str, length: int = 220) -> str:
 THREADS_PER_PAGE = 30
 POSTS_PER_PAGE = 40
 RESULTS_PER_PAGE = 20
+THREAD_RESULTS = 10  # threads whose title matches, listed above the posts
 
 
 @dataclass(frozen=True)

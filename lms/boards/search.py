@@ -132,3 +132,23 @@ def matching_post_ids(query: str, board_ids: list[int], limit: int, offset: int)
         text(f"SELECT p.id {where} {order} LIMIT :limit OFFSET :offset").bindparams(boards),
         {**params, "limit": limit, "offset": offset}).scalars())
     return ids, total
+
+
+def matching_thread_ids(query: str, board_ids: list[int], limit: int) -> list[int]:
+    """Ids of approved threads on ``board_ids`` whose title holds every word of ``query`` (case does not
+    matter), with at least one published post, most recently active first. Titles are short, so a
+    plain LIKE per word does on both databases."""
+    terms = rules.search_terms(query)
+    if not board_ids or not terms:
+        return []
+    from sqlalchemy import exists, func, select
+
+    from lms.boards.models import Post, Thread
+
+    conditions = [Thread.board_id.in_(list(board_ids)), Thread.approved.is_(True),
+                  exists().where(Post.thread_id == Thread.id, Post.status == rules.PostStatus.PUBLISHED.value)]
+    for term in terms:
+        escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(func.lower(Thread.title).like(f"%{escaped}%", escape="\\"))
+    return list(db.session.execute(select(Thread.id).where(*conditions)
+                                   .order_by(Thread.last_post_at.desc(), Thread.id.desc()).limit(limit)).scalars())

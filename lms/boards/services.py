@@ -962,6 +962,7 @@ class SearchResults:
     query: str
     hits: list[SearchHit]
     page: rules.Page
+    threads: list[Thread] = field(default_factory=list)  # threads whose title matches (first page only)
 
 
 def search_posts(user: User, query: str, page_number: int = 1) -> SearchResults:
@@ -978,6 +979,13 @@ def search_posts(user: User, query: str, page_number: int = 1) -> SearchResults:
         select(Post).options(selectinload(Post.author), selectinload(Post.quoted_post),
                              selectinload(Post.thread).selectinload(Thread.board))
         .where(Post.id.in_(ids))).scalars()} if ids else {}
+    threads = []
+    if page.number == 1:
+        thread_ids = search.matching_thread_ids(query, list(boards), rules.THREAD_RESULTS)
+        found = {t.id: t for t in db.session.execute(
+            select(Thread).options(selectinload(Thread.board)).where(Thread.id.in_(thread_ids)))
+            .scalars()} if thread_ids else {}
+        threads = [found[thread_id] for thread_id in thread_ids]
     hits = []
     for post_id in ids:
         post = posts[post_id]
@@ -988,4 +996,4 @@ def search_posts(user: User, query: str, page_number: int = 1) -> SearchResults:
         text = (f"Content note: {post.content_note}" if post.content_note
                 else rules.excerpt(shown_body(post, user.id, moderator), query))
         hits.append(SearchHit(post, label, text))
-    return SearchResults(query, hits, page)
+    return SearchResults(query, hits, page, threads)

@@ -39,6 +39,14 @@ def test_migrations_match_the_models(tmp_path):
             db.engine.dispose()
         assert not differences, f"Models and migrations differ; run `lms db migrate`: {differences}"
         assert "users" in tables and "alembic_version" in tables
+        # The board search index is built by the migrations, not on the first post or search.
+        with app.app_context():
+            with db.engine.connect() as conn:
+                if conn.dialect.name == "sqlite":
+                    assert "board_posts_fts" in tables
+                else:
+                    assert conn.execute(text("SELECT to_regclass('ix_board_posts_body_fts')")).scalar() is not None
+            db.engine.dispose()
     finally:
         if cleanup:
             admin, name = cleanup

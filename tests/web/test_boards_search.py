@@ -91,6 +91,8 @@ def test_the_service_never_returns_unreadable_posts(posts):
         for word in list(WORDS_BY_BOARD) + NEVER_FOUND + ["zebranew"]:
             results = services.search_posts(user, word)
             assert bool(results.hits) == (word in readable), (email, word)
+            # Thread titles ("About <word>") follow the same rules as posts.
+            assert bool(results.threads) == (word in readable), (email, word)
             for hit in results.hits:
                 assert hit.post.status == "published"
 
@@ -128,3 +130,43 @@ def test_search_pages_through_many_results(client, posts):
     assert "25 posts found" in first and "Page 1 of 2" in first
     second = client.get("/boards/search?q=giraffe&page=2").get_data(as_text=True)
     assert second.count('class="search-result"') == 5
+
+
+def test_a_thread_is_found_by_its_title_and_like_wildcards_are_only_text(client, posts):
+    cohort = db.session.execute(select(Cohort).where(Cohort.slug == "demo-running")).scalar_one()
+    running = db.session.execute(select(Board).where(Board.key == f"cohort:{cohort.id}")).scalar_one()
+    data = services.PostInput(title="Gentle questions for Mondays (100% optional)", body="Shall we share one each week?",
+                              accept_agreement=True)
+    assert services.start_thread(person("trainee3@example.org"), running.id, data).ok
+    db.session.commit()
+    assert sign_in(client, "trainee2@example.org").status_code == 302
+    page = client.get("/boards/search?q=mondays gentle").get_data(as_text=True)
+    assert "Threads with these words in their title" in page and "Gentle questions for Mondays" in page
+    assert "No posts found" in page  # the words are in the title, not in any post
+    for query in ["100%", "_", "%"]:
+        text = client.get("/boards/search", query_string={"q": query}).get_data(as_text=True)
+        if query != "100%":
+            assert "Threads with these words" not in text, query
+    assert not services.search_posts(person("trainee13@example.org"), "mondays").threads
+
+
+def test_the_search_page_makes_the_same_number_of_queries_with_more_threads(client, posts, count_queries):
+    cohort = db.session.execute(select(Cohort).where(Cohort.slug == "demo-running")).scalar_one()
+    running = db.session.execute(select(Board).where(Board.key == f"cohort:{cohort.id}")).scalar_one()
+
+    def add(n):
+        for i in range(n):
+            data = services.PostInput(title=f"Okapi thoughts {i}", body=f"Okapi post {i}", accept_agreement=True)
+            author = person(f"trainee{3 + i % 8}@example.org")  # the flood limit is per person
+            assert services.start_thread(author, running.id, data).ok
+        db.session.commit()
+
+    assert sign_in(client, "trainee2@example.org").status_code == 302
+    add(1)
+    with count_queries() as few:
+        assert client.get("/boards/search?q=okapi").status_code == 200
+    add(12)
+    with count_queries() as many:
+        page = client.get("/boards/search?q=okapi").get_data(as_text=True)
+    assert page.count("Okapi thoughts") >= 10
+    assert len(many) == len(few)
