@@ -1,5 +1,6 @@
 """Demo boards: a lively cohort board, a study group planning a reading session, the course
-community board, the tutors' board, and a post folded behind a content note.
+community board, the tutors' board, a post folded behind a content note, and a post reported
+to the tutors (it shares someone else's story), waiting in their reports queue.
 
 Idempotent: each thread is added only if a thread with its title is not on its board yet.
 """
@@ -11,7 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 
 from lms.accounts.models import User
-from lms.boards import rules, search
+from lms.boards import moderation, rules, search
 from lms.boards.models import AgreementAcceptance, Board, BoardMember, Post, StudyGroup, Subscription, Thread
 from lms.boards.services import ensure_boards_for
 from lms.cohorts.models import Cohort
@@ -66,6 +67,18 @@ What helped: I looked at my wellness plan, texted a friend, and went for a walk.
     ("trainee10@example.org", 7, 18, """Reading this helped me. I didn't tell my whole story on the day and I'm glad that was OK. Choosing what to share is part of it, isn't it.""",
      {"display_mode": "pseudonym", "pseudonym": "Sunflower"}),
 ])
+
+PLACEMENT = ("Nerves before my first shift on placement", "trainee11@example.org", False, [
+    ("trainee11@example.org", 4, 19, """My first shift on placement is next week and I'm more nervous than I expected. Has anyone started theirs? What helped on the first day?""", {}),
+    ("trainee6@example.org", 4, 21, """I started last week. What helped me: arriving early, asking who I could go to with questions, and remembering I don't have to fix anything. Mostly I listened, and that was enough.""", {}),
+    ("trainee9@example.org", 3, 9, """Good luck, Kirsty! On my second shift I sat with a man on the ward, Gary, who told me all about his divorce and his time in prison. It made me think about how much people carry.""", {}),
+    ("trainee12@example.org", 3, 13, """Kirsty, you'll be great. I wrote my boundaries on a card and kept it in my pocket, which sounds silly but it really helped.""", {}),
+])
+# A post on the placement thread shares someone else's story with their name; a trainee has reported it, so
+# the tutors' reports queue has something in it. (post index, reporter, reason)
+PLACEMENT_REPORT = (2, "trainee12@example.org",
+                    "This shares the story of someone on the ward, with his name. I don't think he agreed to that, "
+                    "and our agreement says we only share our own stories.")
 
 BUDDIES_PURPOSE = ("Reading together and keeping each other going on the accredited assignment. "
                    "We meet on Thursday evenings, online or at the library.")
@@ -140,7 +153,8 @@ def _add_thread(board: Board, spec, people: dict[str, User], today: date) -> boo
 
 def _accept(people: dict[str, User]) -> None:
     """Everyone who writes in the demo has accepted the community agreement; the others meet it first."""
-    posters = {email for spec in (WELCOME, INTRODUCTIONS, STRENGTHS, STORIES, BUDDIES, FINISHED, COURSE, TUTORS)
+    posters = {email for spec in (WELCOME, INTRODUCTIONS, STRENGTHS, STORIES, PLACEMENT, BUDDIES, FINISHED, COURSE,
+                                  TUTORS)
                for email, *_ in spec[3]}
     accepted = set(db.session.execute(select(AgreementAcceptance.user_id).where(
         AgreementAcceptance.version == rules.AGREEMENT_VERSION)).scalars())
@@ -204,5 +218,14 @@ def seed(today: date) -> dict | None:
     for board, spec in [(running, WELCOME), (running, INTRODUCTIONS), (running, STRENGTHS), (running, STORIES),
                         (buddies, BUDDIES), (finished, FINISHED), (course, COURSE), (boards["tutors"], TUTORS)]:
         added += _add_thread(board, spec, people, today)
+    reports = 0
+    if _add_thread(running, PLACEMENT, people, today):
+        added += 1
+        index, reporter, reason = PLACEMENT_REPORT
+        thread = db.session.execute(select(Thread).where(Thread.board_id == running.id,
+                                                         Thread.title == PLACEMENT[0])).scalar_one()
+        post = db.session.execute(select(Post).where(Post.thread_id == thread.id).order_by(Post.id)
+                                  .offset(index).limit(1)).scalar_one()
+        reports += bool(moderation.report_post(people[reporter], post.id, reason).ok)
     db.session.flush()
-    return {"board threads": added}
+    return {"board threads": added, "board reports": reports}

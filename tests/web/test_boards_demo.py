@@ -17,7 +17,7 @@ def counts():
 def test_lms_demo_seeds_the_boards_once(runner, app):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    assert "8 board threads" in first.output
+    assert "9 board threads" in first.output and "1 board report" in first.output
     seeded = counts()
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "0 board threads" in second.output
@@ -31,6 +31,10 @@ def test_lms_demo_seeds_the_boards_once(runner, app):
     assert group.board is not None and group.open
     planning = db.session.execute(select(Thread).where(Thread.board_id == group.board.id)).scalar_one()
     assert "reading" in planning.title.lower() and planning.post_count == 4
+    # The reported post waits in the tutors' queue; running the demo again reports nothing more.
+    from lms.boards.models import PostReport
+    [report] = db.session.execute(select(PostReport)).scalars().all()
+    assert report.resolved_at is None and "only share our own stories" in report.reason
 
 
 def test_the_demo_reads_well_for_a_trainee(client, runner, app):
