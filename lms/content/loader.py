@@ -8,7 +8,8 @@ gives no course at all when there is any problem, so an invalid course can
 never replace a valid one.
 
 Facilitator notes (``::: facilitator`` ... ``:::``) are split out here, so the
-trainee-facing Markdown of a unit never holds them.
+trainee-facing Markdown of a unit never holds them; so is a unit's content
+note (``::: content-note`` ... ``:::``), shown before the unit's material.
 """
 
 from __future__ import annotations
@@ -81,10 +82,11 @@ def split_facilitator_notes(text: str) -> tuple[str, str]:
     ``::: facilitator`` opens a block of tutor-only notes and a line holding
     only ``:::`` closes it. An unclosed block runs to the end, so notes are
     never shown to trainees by mistake. Each block leaves a blank line behind
-    in the trainee text; the notes are joined by a blank line.
+    in the trainee text; the notes are joined by a blank line. A unit's
+    ``::: content-note`` block is left out of both (the loader keeps it).
     """
-    trainee, notes, _ = _split_lines([(number, line) for number, line
-                                      in enumerate(text.splitlines(), start=1)])
+    trainee, notes, _, _ = _split_lines([(number, line) for number, line
+                                         in enumerate(text.splitlines(), start=1)])
     return _join(trainee), "\n\n".join(_join(block) for block in notes if _join(block))
 
 
@@ -110,19 +112,26 @@ class _Section:
     lines: list[Line] = field(default_factory=list)
 
 
-def _split_lines(lines: list[Line]) -> tuple[list[Line], list[list[Line]], list[tuple[int, str]]]:
-    """Separate facilitator blocks from the rest.
+NOTE_BLOCKS = {"facilitator": "facilitator notes", "content-note": "content note"}
 
-    Returns (trainee lines, facilitator blocks, problems as (line, message)).
-    Code fences are respected: ``:::`` inside one is only text.
+
+def _split_lines(lines: list[Line]
+                 ) -> tuple[list[Line], list[list[Line]], list[tuple[int, str]], list[tuple[int, list[Line]]]]:
+    """Separate facilitator blocks and content notes from the rest.
+
+    Returns (trainee lines, facilitator blocks, problems as (line, message),
+    content-note blocks as (opening line, lines)). Code fences are respected: ``:::`` inside one is
+    only text.
     """
     trainee: list[Line] = []
     blocks: list[list[Line]] = []
+    notes: list[tuple[int, list[Line]]] = []
     problems: list[tuple[int, str]] = []
     fence: str | None = None
     open_at: int | None = None
+    open_kind = "facilitator"
     for number, text in lines:
-        target = blocks[-1] if open_at is not None else trainee
+        target = (notes[-1][1] if open_kind == "content-note" else blocks[-1]) if open_at is not None else trainee
         if fence is not None:
             target.append((number, text))
             if text.strip().startswith(fence[0] * len(fence)) and not text.strip().strip(fence[0]):
@@ -141,8 +150,8 @@ def _split_lines(lines: list[Line]) -> tuple[list[Line], list[list[Line]], list[
         if open_at is not None:
             if name:
                 problems.append((number, (
-                    f"'::: {name}' opens a block inside the facilitator notes opened on line "
-                    f"{open_at}: close those notes with a line holding only ':::' first.")))
+                    f"'::: {name}' opens a block inside the {NOTE_BLOCKS[open_kind]} opened on line "
+                    f"{open_at}: close those with a line holding only ':::' first.")))
                 target.append((number, text))
             else:
                 open_at = None
@@ -150,21 +159,27 @@ def _split_lines(lines: list[Line]) -> tuple[list[Line], list[list[Line]], list[
             continue
         if not name:
             problems.append((number, (
-                "this ':::' closes nothing: facilitator notes start with a '::: facilitator' line.")))
+                "this ':::' closes nothing: facilitator notes start with a '::: facilitator' line, "
+                "a unit's content note with '::: content-note'.")))
             continue
-        if name.lower() != "facilitator":
+        open_kind = name.lower() if name.lower() in NOTE_BLOCKS else "facilitator"
+        if name.lower() not in NOTE_BLOCKS:
             # Hidden from trainees all the same: an unknown block is more likely
             # a mistyped facilitator note than something meant for them.
             problems.append((number, (
-                f"unknown block '::: {name}': the only block is '::: facilitator' for "
-                "notes that only tutors see.")))
+                f"unknown block '::: {name}': the blocks are '::: facilitator' for notes that only "
+                "tutors see and '::: content-note' for a note shown before a unit's emotive material.")))
         open_at = number
-        blocks.append([])
+        if open_kind == "content-note":
+            notes.append((number, []))
+        else:
+            blocks.append([])
     if open_at is not None:
         problems.append((open_at, (
-            "the facilitator notes opened here are never closed: add a line holding only ':::' "
-            "where they end, or trainees' text after them would be hidden.")))
-    return trainee, blocks, problems
+            f"the {NOTE_BLOCKS[open_kind]} opened here {'are' if open_kind == 'facilitator' else 'is'} never "
+            "closed: add a line holding only ':::' where it ends, or trainees' text after it would be "
+            "hidden.")))
+    return trainee, blocks, problems, notes
 
 
 def _join(lines: list[Line]) -> str:
@@ -260,17 +275,21 @@ class _Read:
     markdown: str
     line_numbers: tuple[int, ...]
     facilitator_markdown: str
+    content_note: str = ""
+    content_note_lines: tuple[int, ...] = ()
 
     def file_line(self, index: int) -> int:
         return self.line_numbers[min(index, len(self.line_numbers) - 1)]
 
 
 def _read_section(lines: list[Line]) -> tuple[_Read, list[tuple[int, str]]]:
-    trainee, blocks, problems = _split_lines(lines)
+    trainee, blocks, problems, content_notes = _split_lines(lines)
     trainee = _trim(trainee)
     notes = "\n\n".join(text for text in (_join(block) for block in blocks) if text)
-    return _Read("\n".join(text for _, text in trainee),
-                 tuple(number for number, _ in trainee), notes), problems
+    content_note = "\n\n".join(text for text in (_join(block) for _, block in content_notes) if text)
+    opened = tuple(line for line, _ in content_notes)
+    return _Read("\n".join(text for _, text in trainee), tuple(number for number, _ in trainee), notes,
+                 content_note, opened), problems
 
 
 def _prompts_and_headings(read: _Read) -> tuple[list[tuple[str, int]], list[tuple[int, str]]]:
@@ -561,6 +580,9 @@ class _CourseReading:
         intro, intro_problems = _read_section(sections[0].lines)
         located += intro_problems
         located += _prompts_and_headings(intro)[1]
+        located += [(line, "a content note before the first unit belongs in the front matter: list it in "
+                           "content_notes, which trainees see before the day's material.")
+                    for line in intro.content_note_lines]
         units = []
         prompt_lines: list[int] = []
         for section in sections[1:]:
@@ -569,6 +591,14 @@ class _CourseReading:
             prompts, heading_problems = _prompts_and_headings(read)
             located += heading_problems
             prompt_lines += [line for _, line in prompts]
+            if len(read.content_note_lines) > 1:
+                located.append((read.content_note_lines[1], (
+                    f"the unit '{section.unit_id or section.title}' already has a content note (line "
+                    f"{read.content_note_lines[0]}): keep one per unit, shown before its material.")))
+            if read.content_note_lines and not read.content_note.strip():
+                located.append((read.content_note_lines[0], (
+                    "this content note is empty: say in a sentence or two what the unit's material touches "
+                    "on, so trainees can choose how to take part.")))
             if not read.markdown.strip():
                 located.append((section.heading_line, (
                     f"the unit '{section.unit_id or section.title}' is empty for trainees: add "
@@ -578,7 +608,7 @@ class _CourseReading:
                               body_markdown=read.markdown,
                               facilitator_markdown=read.facilitator_markdown,
                               prompts=tuple(text for text, _ in prompts),
-                              line=section.heading_line or 0))
+                              line=section.heading_line or 0, content_note=read.content_note))
         self.problems += [Problem(name, line, message) for line, message in located]
         day = Day(
             number=number, title=field_value(table_or_empty, "title", checks.DAY_FIELDS, default=""),

@@ -83,6 +83,8 @@ class Unit:
     holds the notes for tutors only (blocks joined by a blank line).
     ``prompts`` are the reflective diary prompts listed in the unit.
     ``line`` is the line of the unit's heading in its day file.
+    ``content_note`` (Markdown, may be empty) says what emotive material the
+    unit holds; trainees see it before the unit, with the choice to step out.
     """
 
     id: str
@@ -91,6 +93,7 @@ class Unit:
     facilitator_markdown: str
     prompts: tuple[str, ...]
     line: int
+    content_note: str = ""
 
 
 @dataclass(frozen=True)

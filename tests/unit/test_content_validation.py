@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from lms.content import validate_course
+from lms.content import load_course, validate_course
 from lms.content.model import Band
 from lms.content.validation import check_bands, key_lines, parse_band
 
@@ -274,3 +274,47 @@ def test_a_formative_task_with_a_weighting_is_reported(tmp_path):
 
     assert (problem.file, problem.line) == (TASK, 5)
     assert "set weighting = 0" in problem.message
+
+
+# --- a unit's content note ---------------------------------------------------------
+
+NOTE = "::: content-note\nThis unit talks about times we did not feel heard.\n:::\n\n"
+
+
+def test_a_units_content_note_is_kept_apart_from_its_material(tmp_path):
+    folder = edited_copy(tmp_path, DAY2, "## Looking after yourself {#looking-after-yourself}\n\n",
+                         "## Looking after yourself {#looking-after-yourself}\n\n" + NOTE)
+    course, problems = load_course(folder)
+    assert problems == []
+    unit = course.days[1].unit("looking-after-yourself")
+    assert unit.content_note == "This unit talks about times we did not feel heard."
+    assert "did not feel heard" not in unit.body_markdown and "content-note" not in unit.body_markdown
+    assert course.days[1].unit("listening-well").content_note == ""
+
+
+def test_two_content_notes_in_one_unit_are_reported(tmp_path):
+    folder = edited_copy(tmp_path, DAY2, "### Aims\n- Notice what listening asks of you.\n",
+                         NOTE + "### Aims\n- Notice what listening asks of you.\n\n" + NOTE)
+    [problem] = validate_course(folder)
+    assert (problem.file, problem.line) == (DAY2, 40)
+    assert "already has a content note (line 33)" in problem.message
+
+
+def test_an_empty_or_unclosed_content_note_is_reported(tmp_path):
+    folder = edited_copy(tmp_path, DAY2, "### Aims\n- Notice what listening asks of you.\n",
+                         "::: content-note\n:::\n\n### Aims\n- Notice what listening asks of you.\n")
+    [problem] = validate_course(folder)
+    assert (problem.file, problem.line) == (DAY2, 33) and "this content note is empty" in problem.message
+
+    unclosed = edited_copy(tmp_path / "again", DAY2, "### Aims\n- Notice what listening asks of you.\n",
+                           "::: content-note\nHeavy things.\n\n### Aims\n- Notice what listening asks of you.\n")
+    problems = validate_course(unclosed)
+    assert any(p.line == 43 and "opens a block inside the content note opened on line 33" in p.message
+               for p in problems)
+
+
+def test_a_content_note_before_the_first_unit_belongs_in_the_front_matter(tmp_path):
+    folder = edited_copy(tmp_path, DAY2, "Today is about listening to understand.\n",
+                         NOTE + "Today is about listening to understand.\n")
+    [problem] = validate_course(folder)
+    assert (problem.file, problem.line) == (DAY2, 11) and "list it in content_notes" in problem.message

@@ -130,6 +130,41 @@ def test_day_page_shows_content_notes_first_then_units_and_prompts(course, login
     assert "Facilitator notes" not in page
 
 
+def test_a_units_content_note_comes_before_its_material_with_ways_to_step_out(course, login_as):
+    assert course.day(9).unit("safety-talking-about-suicide").content_note.startswith(
+        "This session talks directly about suicide and self-harm")
+    client = login_as("trainee")
+    day = course.day(6)
+    noted = [unit for unit in day.units if unit.content_note]
+    assert noted and len(noted) < len(day.units)  # only the units with emotive material
+    page = text_of(client.get("/cohorts/demo-running/course/days/6"))
+    for unit in day.units:
+        start = page.index(f'id="{unit.id}--title"')
+        end = page.index("</section>", start)
+        if unit.content_note:
+            note = page.index(f'id="{unit.id}--content-note"', start)
+            body = page.index("</aside>", note)
+            # The unit's own material follows the note.
+            assert start < note < body < page.index('<div class="prose">', body) < end, unit.id
+            assert 'href="/support"' in page[note:body]
+            following = day.units.index(unit) + 1
+            target = f"#{day.units[following].id}" if following < len(day.units) else "#diary-prompts"
+            assert f'href="{target}">skip to the next part of the day' in page[note:body], unit.id
+            assert " ".join(unit.content_note.split()[:6]) in " ".join(page[note:body].split())
+        else:
+            assert "Content note for this unit" not in page[start:end], unit.id
+    response = client.get("/cohorts/demo-running/course/days/6/handout.pdf")
+    handout = " ".join(handout_text(response).split())
+    assert " ".join(noted[0].content_note.split()[:8]) in handout
+
+
+def test_tutors_read_a_units_content_note_aloud_from_the_today_view(course, login_as):
+    client = login_as("tutor")
+    page = text_of(client.get("/cohorts/demo-running/today"))  # the next day is day 7
+    assert [u for u in course.day(7).units if u.content_note]
+    assert "Content note to read aloud before this unit" in page
+
+
 def test_course_links_between_days_point_to_the_cohorts_day_pages(course, login_as):
     client = login_as("trainee")
     page = text_of(client.get("/cohorts/demo-running/course/days/3"))
