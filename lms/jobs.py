@@ -1,6 +1,6 @@
 """Background work behind one small interface.
 
-With LMS_REDIS_URL set, jobs go to an RQ queue for ``rq worker lms`` to run;
+With LMS_REDIS_URL set, jobs go to an RQ queue for ``lms worker`` (or ``rq worker lms``) to run;
 otherwise they run inline. Either way a job starts only after the database
 transaction that enqueued it has committed, so a rolled-back request never
 sends an e-mail about something that was not saved. A job opens its own
@@ -13,7 +13,7 @@ import importlib
 import logging
 from collections.abc import Callable
 
-from flask import current_app
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -68,13 +68,38 @@ def queue(redis_url: str, name: str = QUEUE_NAME):
     return Queue(name, connection=Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5))
 
 
-def run_in_app(target: str, args, kwargs):
-    """What an RQ worker runs: import the function and call it inside an app context."""
-    from lms.app import create_app
+_worker_app = None
 
+
+def _app_for_jobs():
+    """The app a job runs in: the one `lms worker` runs inside, or one built once per process."""
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _worker_app is None:
+        from lms.app import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def run_in_app(target: str, args, kwargs):
+    """What an RQ worker runs: import the function and call it in an app context of its own
+    (a fresh database session for each job, removed when it ends)."""
     module_name, _, name = target.partition(":")
     function = importlib.import_module(module_name)
     for part in name.split("."):
         function = getattr(function, part)
-    with create_app().app_context():
+    with _app_for_jobs().app_context():
         return function(*args, **kwargs)
+
+
+def work(redis_url: str, name: str = QUEUE_NAME, *, burst: bool = False) -> None:
+    """Run queued jobs in this process, one after another (no fork per job, the app already built)."""
+    from redis import Redis
+    from rq import SimpleWorker
+
+    # No socket timeout here: the worker blocks on the queue while it waits for work.
+    connection = Redis.from_url(redis_url, socket_connect_timeout=2)
+    job_queue = queue(redis_url, name)
+    SimpleWorker([job_queue.name], connection=connection).work(burst=burst, logging_level="WARNING")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from datetime import timedelta
 from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -59,6 +60,31 @@ def deliver(message_id: int) -> None:
             return
         send(message)
         session.commit()
+
+
+RETRY_FOR = timedelta(days=3)  # after this an e-mail that never went is given up (it stays in the outbox)
+
+
+def retry_unsent(older_than: timedelta, limit: int = 500) -> tuple[int, int, int]:
+    """Send again the e-mails that have not gone: their delivery failed (SMTP away), or the worker that
+    was to send them stopped before it did. Only those older than ``older_than`` (a newer one may
+    still be on its way) and younger than RETRY_FOR. Returns (sent, still failing, given up)."""
+    now = utcnow()
+    waiting = list(db.session.execute(
+        select(OutboxEmail).where(OutboxEmail.sent_at.is_(None), OutboxEmail.created_at <= now - older_than)
+        .order_by(OutboxEmail.id).limit(limit)).scalars())
+    sent = failing = given_up = 0
+    for message in waiting:
+        if message.created_at < now - RETRY_FOR:
+            given_up += 1
+            continue
+        send(message)
+        db.session.commit()  # each recorded as soon as it has gone
+        if message.sent_at is not None:
+            sent += 1
+        else:
+            failing += 1
+    return sent, failing, given_up
 
 
 def send(message: OutboxEmail) -> None:

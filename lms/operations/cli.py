@@ -1,4 +1,4 @@
-"""`lms check-deploy` and `lms backup create|restore`."""
+"""`lms check-deploy`, `lms backup create|restore` and `lms worker`."""
 
 from __future__ import annotations
 
@@ -28,6 +28,28 @@ def check_deploy(workers):
         click.echo(f"\n{len(unsafe)} unsafe setting(s): fix them before real people use this deployment.")
         sys.exit(1)
     click.echo("No unsafe settings found." + (" Read the warnings above." if findings else ""))
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting now, then stop (for tests and cron).")
+@with_appcontext
+def worker(burst):
+    """Run background jobs (e-mail, certificate batches) from the Redis queue.
+
+    One process runs the jobs one after another with the app already built,
+    so a job starts in milliseconds; run several for more throughput, under a
+    process supervisor that restarts them.
+    """
+    from lms import jobs
+
+    redis_url = current_app.config.get("LMS_REDIS_URL")
+    if not redis_url:
+        click.echo("LMS_REDIS_URL is not set, so there is no queue: jobs run inside the request that asks for "
+                   "them, and no worker is needed.")
+        sys.exit(1)
+    jobs.work(redis_url, current_app.config.get("LMS_QUEUE_NAME", jobs.QUEUE_NAME), burst=burst)
+    if burst:
+        click.echo("The queue is empty: every waiting job has run.")
 
 
 @click.group()
@@ -67,4 +89,4 @@ def restore_command(folder):
                "every table matches its checksum.")
 
 
-COMMANDS = [check_deploy, backup]
+COMMANDS = [check_deploy, backup, worker]

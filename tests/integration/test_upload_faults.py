@@ -46,10 +46,17 @@ WORKER = textwrap.dedent("""
 
     with app.app_context():
         essay = FileStorage(io.BytesIO(pdf_bytes(b"written before the crash")), filename="essay.pdf")
-        services.save_work(person("trainee1@example.org"), int(assignment_id), text="Draft.", files=[essay])
-        if moment == "before-commit":
+        submitting = moment.startswith("submit-")
+        if moment == "submit-after-commit":
+            # The receipt e-mail is sent straight after the commit: die there instead.
+            import lms.notify.services
+            lms.notify.services.deliver = die
+        services.save_work(person("trainee1@example.org"), int(assignment_id), text="Draft.", files=[essay],
+                           declaration=submitting or None, submit=submitting)
+        if moment.endswith("before-commit"):
             die()
-        os.replace = die  # the rename into place comes straight after the commit
+        if not submitting:
+            os.replace = die  # the rename into place comes straight after the commit
         db.session.commit()
     print("not killed")
 """)
@@ -119,6 +126,40 @@ def test_a_worker_killed_before_its_commit_leaves_no_row_and_the_sweep_removes_i
     result = runner.invoke(args=["coursework", "sweep-uploads"])
     assert result.exit_code == 0 and "1 unfinished upload(s) removed" in result.output, result.output
     assert stored_files(app) == []
+
+
+def test_a_worker_killed_while_a_trainee_submits_leaves_all_or_nothing(login_as, app, runner):
+    """Killed before the commit: still a draft, no receipt, nothing to send. Killed just after it, before
+    the receipt e-mail went: submitted with its receipt page, and `lms mail retry` sends the e-mail."""
+    from lms.notify.models import Notification, OutboxEmail
+
+    def receipts():
+        db.session.expire_all()
+        return (db.session.execute(select(func.count(Notification.id)).where(
+                    Notification.subject.like("Receipt:%"))).scalar_one(),
+                db.session.execute(select(OutboxEmail).where(OutboxEmail.subject.like("Receipt:%"))).scalars().all())
+
+    client = login_as("trainee")
+    accredited = assignment()
+    run_worker(app, accredited.id, "submit-before-commit")
+    before = my_submission(assignment_id=accredited.id)
+    assert before is None or (before.status == "draft" and before.digest is None)
+    assert receipts() == (0, []) and file_rows() == []
+
+    run_worker(app, accredited.id, "submit-after-commit")
+    submitted = my_submission(assignment_id=accredited.id)
+    assert submitted.status == "submitted" and submitted.state == "submitted" and submitted.digest
+    [row] = file_rows()
+    assert downloaded(client, row) == (200, True)
+    page = client.get(f"/submissions/{submitted.id}/receipt")
+    assert page.status_code == 200 and submitted.digest in page.get_data(as_text=True)
+    count, [email] = receipts()
+    assert count == 1 and email.sent_at is None  # the worker died before the e-mail went
+    result = runner.invoke(args=["mail", "retry", "--older-than", "0"])
+    assert result.exit_code == 0 and "1 e-mail(s) sent" in result.output, result.output
+    assert receipts()[1][0].sent_at is not None
+    again = runner.invoke(args=["mail", "retry", "--older-than", "0"])
+    assert "0 e-mail(s) sent" in again.output
 
 
 def test_the_sweep_lists_files_no_row_names_and_removes_them_only_when_asked(app, demo, runner):
