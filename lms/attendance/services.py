@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, url_for
@@ -771,6 +772,17 @@ class TraineeAttendance:
         return zip(self.days, self.marks, self.catch_ups, self.figures.per_day)
 
 
+class _MarkFigures(NamedTuple):
+    """What the figures read of a register mark (``attendance_of(..., figures_only=True)``)."""
+
+    status: str
+    minutes_missed: int
+
+
+class _CatchUpFigures(NamedTuple):
+    completed: bool
+
+
 def _mark_for_rules(mark: RegisterMark | None, catch_up: CatchUp | None) -> Mark | None:
     if mark is None:
         return None
@@ -778,17 +790,34 @@ def _mark_for_rules(mark: RegisterMark | None, catch_up: CatchUp | None) -> Mark
                 caught_up=catch_up is not None and catch_up.completed)
 
 
-def attendance_of(enrolments: list[Enrolment]) -> list[TraineeAttendance]:
-    """Figures for each enrolment (cohort and days loaded), in three queries whatever their number."""
+def attendance_of(enrolments: list[Enrolment], *, figures_only: bool = False) -> list[TraineeAttendance]:
+    """Figures for each enrolment (cohort and days loaded), in three queries whatever their number.
+
+    With ``figures_only`` the marks and catch-ups are small records of what the figures need
+    (status, minutes, completed), read as plain rows: several times quicker for a caseload of
+    hundreds. Pages that show reasons or notes leave it off.
+    """
     if not enrolments:
         return []
     day_ids = {day.id for e in enrolments for day in e.cohort.days}
     trainee_ids = {e.trainee_id for e in enrolments}
-    marks = {(m.course_day_id, m.trainee_id): m for m in db.session.execute(
-        select(RegisterMark).where(RegisterMark.course_day_id.in_(day_ids),
-                                   RegisterMark.trainee_id.in_(trainee_ids))).scalars()}
-    catch_ups = {(c.course_day_id, c.trainee_id): c for c in db.session.execute(
-        select(CatchUp).where(CatchUp.course_day_id.in_(day_ids), CatchUp.trainee_id.in_(trainee_ids))).scalars()}
+    if figures_only:
+        marks = {(day_id, trainee_id): _MarkFigures._make(figures) for day_id, trainee_id, *figures
+                 in db.session.execute(select(RegisterMark.course_day_id, RegisterMark.trainee_id,
+                                              RegisterMark.status, RegisterMark.minutes_missed)
+                                       .where(RegisterMark.course_day_id.in_(day_ids),
+                                              RegisterMark.trainee_id.in_(trainee_ids)))}
+        catch_ups = {(day_id, trainee_id): _CatchUpFigures._make(figures) for day_id, trainee_id, *figures
+                     in db.session.execute(select(CatchUp.course_day_id, CatchUp.trainee_id, CatchUp.completed)
+                                           .where(CatchUp.course_day_id.in_(day_ids),
+                                                  CatchUp.trainee_id.in_(trainee_ids)))}
+    else:
+        marks = {(m.course_day_id, m.trainee_id): m for m in db.session.execute(
+            select(RegisterMark).where(RegisterMark.course_day_id.in_(day_ids),
+                                       RegisterMark.trainee_id.in_(trainee_ids))).scalars()}
+        catch_ups = {(c.course_day_id, c.trainee_id): c for c in db.session.execute(
+            select(CatchUp).where(CatchUp.course_day_id.in_(day_ids),
+                                  CatchUp.trainee_id.in_(trainee_ids))).scalars()}
     rules_by_course: dict[str, tuple[AttendanceRules, str | None]] = {}
     result = []
     for enrolment in enrolments:

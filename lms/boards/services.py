@@ -685,7 +685,9 @@ def load_post(user: User, post_id: int, *, moderating: bool = False) -> PostCont
     """The post with its thread and board; 404 unless ``user`` may see it.
 
     With ``moderating``, the board's moderators may reach a post on a board they
-    do not read (a reported post in a study group), and nobody else may.
+    do not read (a study group that has not invited them) only while it has an
+    open report or waits for approval, and nobody else may: moderating a group
+    is never a way to read it.
     """
     post = db.session.execute(select(Post).options(joinedload(Post.author)).where(Post.id == post_id)
                               ).scalar_one_or_none()
@@ -699,7 +701,10 @@ def load_post(user: User, post_id: int, *, moderating: bool = False) -> PostCont
     access = board_access(viewer, thread.board)
     context = PostContext(post, ThreadContext(thread, thread.board, viewer, access))
     if moderating:
-        object_or_404(post, access.moderate)
+        needs_a_moderator = access.read or post.status == PostStatus.WAITING or db.session.execute(
+            select(PostReport.id).where(PostReport.post_id == post.id, PostReport.resolved_at.is_(None))
+        ).first() is not None
+        object_or_404(post, access.moderate and needs_a_moderator)
         return context
     visible = access.read and (thread.approved or access.moderate or thread.author_id == user.id) and (
         post.status != PostStatus.WAITING or access.moderate or post.author_id == user.id)

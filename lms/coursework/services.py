@@ -23,10 +23,10 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, url_for
+from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, load_only, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.accounts.models import User
@@ -162,9 +162,14 @@ def rules_for(course_slug: str):
 
 
 def closures_for(course_slug: str) -> frozenset[date]:
-    """The closure dates (bank holidays) the course's rules skip when counting working days."""
-    rules = rules_for(course_slug)
-    return frozenset(rules.lateness.closure_dates) if rules else frozenset()
+    """The closure dates (bank holidays) the course's rules skip when counting working days
+    (looked up once per request: pages over hundreds of attempts ask for each)."""
+    cache = g.setdefault("lms_closures", {})
+    key = (current_app.config["LMS_ASSESSMENTS_DIR"], course_slug)
+    if key not in cache:
+        rules = rules_for(course_slug)
+        cache[key] = frozenset(rules.lateness.closure_dates) if rules else frozenset()
+    return cache[key]
 
 
 def _rubric_snapshot(assessment) -> list[dict]:
@@ -1059,10 +1064,15 @@ def assessment_facts(enrolment_ids, *, released_only: bool = True) -> dict[int, 
     enrolment_ids = list(enrolment_ids)
     if not enrolment_ids:
         return {}
+    # Only the columns the facts need (not the essays), and each assignment loaded once.
     submissions = db.session.execute(
-        select(Submission).options(joinedload(Submission.assignment).joinedload(Assignment.cohort),
-                                   selectinload(Submission.extensions))
-        .where(Submission.enrolment_id.in_(enrolment_ids)).order_by(Submission.attempt)).unique().scalars().all()
+        select(Submission).options(
+            load_only(Submission.enrolment_id, Submission.assignment_id, Submission.attempt, Submission.status,
+                      Submission.state, Submission.submitted_at, Submission.mark, Submission.due_at,
+                      Submission.cut_off_at),
+            selectinload(Submission.assignment).joinedload(Assignment.cohort),
+            selectinload(Submission.extensions))
+        .where(Submission.enrolment_id.in_(enrolment_ids)).order_by(Submission.attempt)).scalars().all()
     accepted = set(db.session.execute(select(MitigatingClaim.submission_id).where(
         MitigatingClaim.submission_id.in_([s.id for s in submissions]),
         MitigatingClaim.status == "accepted")).scalars()) if submissions else set()
@@ -1072,11 +1082,15 @@ def assessment_facts(enrolment_ids, *, released_only: bool = True) -> dict[int, 
     started = {(s.enrolment_id, s.assignment_id) for s in submissions if s.attempt == 1}
     # A trainee who never opened the assignment still has a first attempt: past its deadline it is a
     # non-submission, just as an empty draft is.
-    for enrolment_id, assignment in db.session.execute(
-            select(Enrolment.id, Assignment).join(Assignment, Assignment.cohort_id == Enrolment.cohort_id)
-            .options(joinedload(Assignment.cohort)).where(Enrolment.id.in_(enrolment_ids))
-            .order_by(Assignment.id)):
-        if (enrolment_id, assignment.id) not in started:
+    pairs = db.session.execute(
+        select(Enrolment.id, Assignment.id).join(Assignment, Assignment.cohort_id == Enrolment.cohort_id)
+        .where(Enrolment.id.in_(enrolment_ids)).order_by(Assignment.id)).all()
+    missing = {assignment_id for enrolment_id, assignment_id in pairs if (enrolment_id, assignment_id) not in started}
+    assignments = {a.id: a for a in db.session.execute(  # always run, so the page's query count stays fixed
+        select(Assignment).options(joinedload(Assignment.cohort)).where(Assignment.id.in_(missing))).scalars()}
+    for enrolment_id, assignment_id in pairs:
+        if (enrolment_id, assignment_id) not in started:
+            assignment = assignments[assignment_id]
             attempts.setdefault(enrolment_id, {}).setdefault(assignment.assessment_slug, []).append(
                 Attempt(due=deadlines_for(assignment, None).due))
     for s in submissions:

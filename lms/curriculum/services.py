@@ -237,6 +237,20 @@ def units_done(enrolment_ids) -> dict[int, frozenset[str]]:
     return {enrolment_id: frozenset(keys) for enrolment_id, keys in done.items()}
 
 
+def units_done_counts(enrolment_ids) -> dict[int, int]:
+    """How many units (not archived) each enrolment has marked done: ``units_done`` counted by the
+    database, for pages over hundreds of trainees. One query."""
+    ids = list(enrolment_ids)
+    counts = dict.fromkeys(ids, 0)
+    if ids:
+        counts.update(db.session.execute(
+            select(UnitProgress.enrolment_id, func.count(func.distinct(CourseUnit.unit_key)))
+            .join(CourseUnit, CourseUnit.id == UnitProgress.unit_id)
+            .where(UnitProgress.enrolment_id.in_(ids), CourseUnit.archived_at.is_(None))
+            .group_by(UnitProgress.enrolment_id)).all())
+    return counts
+
+
 def cohort_unit_counts(cohort: Cohort) -> tuple[dict[str, int], int]:
     """How many of the cohort's trainees marked each unit done, and how many trainees are counted (two queries)."""
     counted = (Enrolment.cohort_id == cohort.id, Enrolment.status.notin_(NOT_COUNTED))

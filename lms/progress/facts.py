@@ -63,7 +63,7 @@ def _attendance(enrolments: list[Enrolment]) -> dict[int, tuple[AttendanceFacts,
     except ImportError:
         return {}
     result = {}
-    for record in attendance_of(enrolments):
+    for record in attendance_of(enrolments, figures_only=True):
         figures = record.figures
         counted_catch_ups = figures.caught_up_counted
         result[record.enrolment.id] = (
@@ -123,10 +123,10 @@ def _diary(trainee_ids: list[int], viewer_id: int | None) -> tuple[dict[int, int
 
 def _units(ids: list[int]) -> dict[int, int]:
     try:
-        from lms.curriculum.services import units_done
+        from lms.curriculum.services import units_done_counts
     except ImportError:
         return {}
-    return {enrolment_id: len(done) for enrolment_id, done in units_done(ids).items()}
+    return units_done_counts(ids)
 
 
 def _decisions(ids: list[int]) -> tuple[set[int], dict[int, int]]:

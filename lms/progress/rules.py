@@ -194,6 +194,9 @@ class Flag(StrEnum):
     CONDONED = "CD"
 
 
+_FLAG_ORDER = tuple(Flag)  # iterating an Enum is slow; the engine orders flags thousands of times a page
+
+
 class AttemptState(StrEnum):
     NOT_YET_DUE = "not_yet_due"
     OVERDUE = "overdue"  # past the deadline, a late submission would still count
@@ -434,7 +437,7 @@ def _judge_attempt(rules: Rules, attempt: Attempt, position: int, counts_as: int
         return AttemptOutcome(
             position=position, counts_as=counts_as, state=state, due=attempt.due, deadline=deadline,
             extension_cut_back=cut_back, submitted_at=attempt.submitted_at, working_days_late=days_late,
-            raw_mark=raw, recorded_mark=recorded, flags=tuple(f for f in Flag if f in flags),
+            raw_mark=raw, recorded_mark=recorded, flags=tuple(f for f in _FLAG_ORDER if f in flags) if flags else (),
             uses_attempt=uses_attempt, mitigation_accepted=mitigated,
         )
 

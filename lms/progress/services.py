@@ -319,8 +319,13 @@ def _consents(enrolment_ids) -> set[int]:
 
 def _marks_rule(viewer: User, consents: set[int]):
     """Academic supervisors, tutors and admins see released marks; a personal supervisor only with consent."""
+    admin = is_admin(viewer)  # worked out once, not for each of hundreds of rows
+    taught: dict[int, bool] = {}
+
     def show(enrolment: Enrolment) -> bool:
-        if is_admin(viewer) or teaches(viewer, enrolment.cohort_id) or enrolment.academic_supervisor_id == viewer.id:
+        if enrolment.cohort_id not in taught:
+            taught[enrolment.cohort_id] = teaches(viewer, enrolment.cohort_id)
+        if admin or taught[enrolment.cohort_id] or enrolment.academic_supervisor_id == viewer.id:
             return True
         return enrolment.id in consents
     return show
@@ -328,8 +333,10 @@ def _marks_rule(viewer: User, consents: set[int]):
 
 def _mitigation_rule(viewer: User):
     """Mitigating circumstances are for the trainee's academic supervisor and admins only."""
+    admin = is_admin(viewer)
+
     def show(enrolment: Enrolment) -> bool:
-        return is_admin(viewer) or enrolment.academic_supervisor_id == viewer.id
+        return admin or enrolment.academic_supervisor_id == viewer.id
     return show
 
 

@@ -130,6 +130,13 @@ def test_one_cannot_report_ones_own_post(client, boards):
 
 def test_a_tutor_moderates_a_reported_study_group_post_without_reading_the_group(client, boards):
     post = first_post("Reading session on Thursday")  # Ella's, in Assignment buddies
+    # Before anyone reports it, moderating the group is no way in: every moderation page is not found.
+    switch(client, "tutor1@example.org")
+    assert client.get(f"/boards/posts/{post.id}/hide").status_code == 404
+    assert post_form(client, f"/boards/posts/{post.id}/hide", reason="x").status_code == 404
+    assert post_form(client, f"/boards/posts/{post.id}/keep").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Post, post.id).status == "published"
     switch(client, "trainee4@example.org")  # a member
     assert post_form(client, f"/boards/posts/{post.id}/report", reason="Shares a phone number").status_code == 302
     switch(client, "tutor1@example.org")
@@ -139,6 +146,8 @@ def test_a_tutor_moderates_a_reported_study_group_post_without_reading_the_group
     assert post_form(client, f"/boards/posts/{post.id}/hide", reason="Please keep numbers private").status_code == 302
     db.session.expire_all()
     assert db.session.get(Post, post.id).status == "hidden"
+    # The report is dealt with, so the tutor is out of the group again.
+    assert client.get(f"/boards/posts/{post.id}/hide").status_code == 404
 
 
 def test_keeping_a_reported_post_closes_its_reports(client, boards):
