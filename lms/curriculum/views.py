@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date, datetime
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, has_request_context, redirect, render_template,
+                   request, url_for)
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
@@ -41,10 +43,38 @@ def markdown_for(cohort, external: bool = False):
         url = url_for("curriculum.day", slug=cohort.slug, number=number, _external=external)
         return url + (f"#{unit_id}" if unit_id else "")
 
+    # Course text is the same for every trainee of the cohort: render each piece once per process.
+    where = (cohort.slug, external, request.host_url if external else request.script_root) \
+        if has_request_context() else None
+
     def render(text: str, anchor_prefix: str = ""):
-        return render_markdown(text, resolve, anchor_prefix=anchor_prefix)
+        if where is None:
+            return render_markdown(text, resolve, anchor_prefix=anchor_prefix)
+        return _rendered(text, anchor_prefix, where, resolve)
 
     return render
+
+
+_RENDERED: OrderedDict = OrderedDict()
+_RENDERED_LOCK = threading.Lock()
+_RENDERED_MAX = 2048
+
+
+def _rendered(text: str, anchor_prefix: str, where: tuple, resolve):
+    """Course Markdown rendered for one cohort and address, kept (least recently used out): the same
+    text, prefix, cohort and address always give the same HTML. Thread-safe."""
+    key = (text, anchor_prefix, where)
+    with _RENDERED_LOCK:
+        html = _RENDERED.get(key)
+        if html is not None:
+            _RENDERED.move_to_end(key)
+            return html
+    html = render_markdown(text, resolve, anchor_prefix=anchor_prefix)
+    with _RENDERED_LOCK:
+        _RENDERED[key] = html
+        if len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    return html
 
 
 def diary_link(number: int, prompt: str) -> str:
