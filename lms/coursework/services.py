@@ -642,10 +642,36 @@ class Feedback:
     submission: Submission
     first: Mark | None
     corrections: list[MarkCorrection]
+    # The mark the course rules record for this attempt (capped for a referral, changed for lateness),
+    # with its flags (L, R, ...); the marker's mark when the rules cannot be read.
+    recorded_mark: int | None = None
+    flags: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.recorded_mark is not None and self.recorded_mark >= self.submission.assignment.pass_mark
+
+    @property
+    def changed_by_rules(self) -> bool:
+        return self.recorded_mark is not None and self.recorded_mark != self.submission.mark
+
+
+def _recorded(submission: Submission) -> tuple[int | None, tuple[str, ...]]:
+    """The recorded mark and flags of a released attempt, as the credit-level rules engine reads them."""
+    from lms.progress.services import build_rows, enrolment_options
+
+    enrolment = db.session.execute(select(Enrolment).options(*enrolment_options())
+                                   .where(Enrolment.id == submission.enrolment_id)).scalar_one()
+    [row] = build_rows([enrolment], utcnow(), released_only=True)  # no outcome when the rules cannot be read
+    outcome = row.outcome.assessments.get(submission.assignment.assessment_slug) if row.outcome else None
+    attempt = next((a for a in outcome.attempts if a.position == submission.attempt), None) if outcome else None
+    if attempt is None or attempt.raw_mark != submission.mark:
+        return submission.mark, ()
+    return attempt.recorded_mark, tuple(flag.value for flag in attempt.flags)
 
 
 def feedback(actor: User, submission_id: int) -> Feedback:
-    """The released mark and feedback of the trainee's own attempt."""
+    """The released mark and feedback of the trainee's own attempt, with the mark the rules record."""
     submission = load_submission(submission_id)
     object_or_404(submission, submission is not None and policies.owns(actor, submission.enrolment)
                   and submission.state == MarkingState.RELEASED)
@@ -653,7 +679,8 @@ def feedback(actor: User, submission_id: int) -> Feedback:
         select(MarkCorrection).where(MarkCorrection.submission_id == submission.id)
         .order_by(MarkCorrection.id)).scalars())
     first = next((m for m in submission.marks if m.stage == "first"), None)
-    return Feedback(submission, first, corrections)
+    recorded, flags = _recorded(submission) if submission.assignment.credit_bearing else (submission.mark, ())
+    return Feedback(submission, first, corrections, recorded, flags)
 
 
 # --- extensions ------------------------------------------------------------------

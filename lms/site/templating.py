@@ -51,6 +51,16 @@ def navigation_for(user) -> list[tuple[str, str]]:
             if roles is None or user.has_role(*roles)]
 
 
+ORDINALS = {1: "First", 2: "Second", 3: "Third", 4: "Fourth", 5: "Fifth"}
+
+
+def attempt_label(number: int, resubmission_note: bool = True) -> str:
+    """'First attempt', 'Second attempt (resubmission)', 'Third attempt (resubmission)', ..."""
+    word = ORDINALS.get(number)
+    label = f"{word} attempt" if word else f"Attempt {number}"
+    return label + (" (resubmission)" if resubmission_note and number > 1 else "")
+
+
 def register(app) -> None:
     from lms.accounts.forms import SignOutForm
 
@@ -58,6 +68,7 @@ def register(app) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters["datetime"] = format_datetime
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["attempt"] = attempt_label
     app.jinja_env.filters["localtime"] = local_time
 
     @app.context_processor

@@ -500,6 +500,31 @@ def test_a_failed_first_attempt_opens_a_referral(login_as):
     assert "Read the feedback on your first attempt" in page and ">Submit</button>" in page
 
 
+def test_a_passed_resubmission_shows_the_trainee_the_mark_the_rules_record(login_as):
+    """The marker gives the second attempt 58; the course rules cap a pass at a resubmission at the pass
+    mark, so the trainee reads 40 as their mark, with the marker's 58 and the reason beside it."""
+    ids = submitted(1)
+    to_agreed(ids, {0: 35})
+    release_all(ids)
+    referral = db.session.execute(select(Submission).where(Submission.attempt == 2)).scalar_one()
+    submit("trainee1@example.org", referral.assignment_id)
+    to_agreed([referral.id], {0: 58})
+    accredited = fresh(Submission, referral.id).assignment
+    marking.ratify_marks(person(ADMIN), accredited.cohort_id)
+    marking.release(person(ADMIN), accredited.id, referral.id)
+    db.session.commit()
+    trainee = login_as("trainee")
+    page = " ".join(trainee.get(f"/submissions/{referral.id}/feedback").get_data(as_text=True).split())
+    assert "Second attempt" in page
+    assert f"Your mark: {accredited.pass_mark}" in page and "Your mark: 58" not in page
+    assert "Your marker gave this work <strong>58</strong>" in page
+    assert "a pass at a resubmission is recorded at the pass mark" in page and "resubmission (R)" in page
+    assert "This is a pass" in page
+    # The first attempt's page shows its own mark, unchanged by any rule.
+    first = " ".join(trainee.get(f"/submissions/{ids[0]}/feedback").get_data(as_text=True).split())
+    assert "Your mark: 35" in first and "Your marker gave" not in first
+
+
 def test_an_admin_changes_the_dates_of_a_second_attempt(login_as):
     ids = submitted(1)
     to_agreed(ids, {0: 30})
