@@ -7,7 +7,7 @@ closes a page rather than opening it.
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, jsonify, redirect, request, session, url_for
 from flask_login import current_user
 
 from lms.authz.roles import Role
@@ -57,12 +57,28 @@ def enforce_declared_access():
     if access == PUBLIC:
         return None
     if not current_user.is_authenticated:
+        if wants_json():
+            # A script (the assignment editor's autosave) must hear "signed out", not get the sign-in page.
+            return signed_out_json()
         return redirect(url_for("accounts.sign_in", next=request.full_path.rstrip("?")))
     if access == SIGNED_IN:
         return None
     if not current_user.has_role(*access):
         abort(403)
     return None
+
+
+def wants_json() -> bool:
+    """The request asks for JSON rather than a page (fetch with Accept: application/json)."""
+    return request.accept_mimetypes["application/json"] > request.accept_mimetypes["text/html"]
+
+
+def signed_out_json():
+    """401 in JSON for a script whose person is no longer signed in."""
+    response = jsonify(error="You have been signed out, so this was not saved. Your text is still on the page: "
+                             "copy it, sign in again in a new tab, then paste it back and save.", signed_out=True)
+    response.status_code = 401
+    return response
 
 
 def object_or_404(obj, allowed: bool):

@@ -47,6 +47,17 @@ def render_error(code: int, detail: str | None = None):
 def register(app):
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
+        from flask_login import current_user
+
+        from lms.authz.access import signed_out_json, wants_json
+
+        if wants_json():
+            # A script's request (autosave): say why in JSON, so that the page can keep the words.
+            if not current_user.is_authenticated:
+                return signed_out_json()
+            response = jsonify(error="This page has expired. Copy your text, reload the page and paste it back.")
+            response.status_code = 400
+            return response
         return render_error(400, "This form has expired or was not sent from this site. "
                                  "Go back, reload the page and try again.")
 

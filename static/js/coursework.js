@@ -32,6 +32,34 @@ document.addEventListener("DOMContentLoaded", function () {
 
   function say(message) { status.textContent = message; }
 
+  // Signed out while typing: the words are kept in this browser tab only (gone when it closes), so that
+  // after signing in again this page can offer them back.
+  var KEEP = "lms-unsaved:" + editor.getAttribute("data-autosave-url");
+  function keepInTab() {
+    try { window.sessionStorage.setItem(KEEP, editor.value); } catch (e) { /* storage off: the text is on the page */ }
+  }
+  function offerKept() {
+    var kept = null;
+    try { kept = window.sessionStorage.getItem(KEEP); } catch (e) { return; }
+    if (kept === null) { return; }
+    if (kept === editor.value || !kept.trim()) { window.sessionStorage.removeItem(KEEP); return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button button--secondary";
+    button.textContent = "Put back the text you typed before you were signed out";
+    button.addEventListener("click", function () {
+      editor.value = kept;
+      dirty = true;
+      showCount();
+      window.sessionStorage.removeItem(KEEP);
+      button.remove();
+      say("Your text is back. It will be saved in a moment, or press “Save draft”.");
+      editor.focus();
+    });
+    status.parentNode.insertBefore(button, status);
+    say("Some text you typed was not saved because you were signed out. You can put it back.");
+  }
+
   function save() {
     if (!dirty || saving || stopped) { return; }
     saving = true;
@@ -43,11 +71,19 @@ document.addEventListener("DOMContentLoaded", function () {
       method: "POST", body: body, credentials: "same-origin", headers: { "Accept": "application/json" }
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
-        if (response.ok) {
+        // Only the server's own answer counts as saved: a page it was sent to instead (such as the
+        // sign-in page) is not.
+        if (response.ok && !response.redirected && data.saved_at) {
           say("Draft saved " + data.saved_at + ".");
         } else {
           dirty = true;
           if (response.status === 409) { stopped = true; }
+          if (response.status === 401 || response.redirected) {
+            stopped = true;
+            keepInTab();
+            data.error = data.error || "You have been signed out, so your latest changes are not saved. " +
+              "Your text is still here: copy it, sign in again in a new tab, then paste it back and save.";
+          }
           say((data.error || "Your latest changes are not saved yet.") +
               (stopped ? "" : " Your text is still here: we will keep trying, or press “Save draft”."));
         }
@@ -62,5 +98,6 @@ document.addEventListener("DOMContentLoaded", function () {
   editor.addEventListener("input", function () { dirty = true; showCount(); });
   form.addEventListener("submit", function () { stopped = true; });
   showCount();
+  offerKept();
   window.setInterval(save, INTERVAL);
 });

@@ -19,6 +19,7 @@ PASSWORD = "coursework-browser-pass"
 TRAINEE = ("cw.trainee@example.org", "Sol Rivers")
 TUTOR = ("cw.tutor@example.org", "Bea Lund")
 SECOND = ("cw.academic@example.org", "Kit Moreno")
+WRITER = ("cw.writer@example.org", "Ari Penn")  # signed out while writing (a test of their own)
 SLUG = "coursework-browser"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 ESSAY = ("Peer support is a relationship between equals. On the course I learned to notice strengths, "
@@ -53,6 +54,11 @@ def journey(live_server):
             accounts.grant_role(people[TUTOR[0]], Role.TUTOR, cohort.id).lead = True
             accounts.grant_role(people[SECOND[0]], Role.ACADEMIC_SUPERVISOR, cohort.id)
             db.session.add(Enrolment(cohort=cohort, trainee=people[TRAINEE[0]],
+                                     academic_supervisor=people[SECOND[0]]))
+            people[WRITER[0]] = accounts.find_by_email(WRITER[0]) or accounts.create_user(WRITER[0], WRITER[1],
+                                                                                         PASSWORD)
+            accounts.grant_role(people[WRITER[0]], Role.TRAINEE, cohort.id)
+            db.session.add(Enrolment(cohort=cohort, trainee=people[WRITER[0]],
                                      academic_supervisor=people[SECOND[0]]))
             db.session.commit()
         cohort_id = cohort.id
@@ -183,3 +189,32 @@ def test_submit_mark_moderate_release_and_read_feedback(page, journey, tmp_path)
     assert page.get_by_role("heading", name="Your mark: 63").is_visible()
     assert "a warm, honest reflection" in page.content()
     check_accessibility(page)
+
+
+def test_signed_out_while_writing_the_words_are_not_lost(page, journey):
+    """The session ends while the trainee types: autosave says plainly that it did not save (not "saved"),
+    and after signing in again the page offers the words back; they are then saved."""
+    words = "My reflection on listening without fixing, written before my session ended."
+    sign_in(page, WRITER[0], PASSWORD)
+    page.get_by_role("link", name="Assignment", exact=True).click()
+    page.get_by_role("link", name=re.compile(r"^Work on it\W+Accredited assignment")).click()
+    page.context.clear_cookies()  # the session ends (as after a long time away)
+    page.get_by_label("Your assignment").fill(words)
+    status = page.locator("#editor-autosave-status")
+    expect(status).to_contain_text("You have been signed out", timeout=20_000)
+    assert "Draft saved" not in status.inner_text()
+    check_accessibility(page)
+
+    sign_in(page, WRITER[0], PASSWORD)
+    page.get_by_role("link", name="Assignment", exact=True).click()
+    page.get_by_role("link", name=re.compile(r"^Work on it\W+Accredited assignment")).click()
+    editor = page.get_by_label("Your assignment")
+    assert editor.input_value() == ""  # nothing reached the server
+    put_back = page.get_by_role("button", name="Put back the text you typed before you were signed out")
+    check_accessibility(page)
+    put_back.click()
+    assert editor.input_value() == words
+    expect(status).to_contain_text("Draft saved", timeout=20_000)
+    page.reload()
+    assert page.get_by_label("Your assignment").input_value() == words
+    expect(page.get_by_role("button", name="Put back the text you typed before you were signed out")).to_have_count(0)

@@ -92,6 +92,27 @@ def test_a_failed_autosave_loses_nothing_already_saved(login_as):
     assert my_submission(assignment_id=accredited.id).text == "Saved words."
 
 
+def test_autosave_after_the_session_ended_says_so_in_json_and_saves_nothing(login_as, client):
+    signed_in = login_as("trainee")
+    accredited = assignment()
+    post(signed_in, f"/assignment/{accredited.id}/autosave", {"text": "Saved words."})
+    json_only = {"Accept": "application/json"}
+    # Signed out (no session at all): 401 in JSON, never the sign-in page that a script would take for success.
+    anonymous = client.application.test_client()
+    for data in ({"text": "Newer words."}, {"text": "Newer words.", "csrf_token": "stale"}):
+        response = anonymous.post(f"/assignment/{accredited.id}/autosave", data=data, headers=json_only)
+        assert response.status_code == 401 and response.get_json()["signed_out"] is True
+        assert "You have been signed out" in response.get_json()["error"]
+    # Still signed in but with a stale page: 400 in JSON.
+    stale = signed_in.post(f"/assignment/{accredited.id}/autosave", data={"text": "x", "csrf_token": "stale"},
+                           headers=json_only)
+    assert stale.status_code == 400 and "This page has expired" in stale.get_json()["error"]
+    # A browser asking for a page is still sent to sign in.
+    page = anonymous.get(f"/assignment/{accredited.id}")
+    assert page.status_code == 302 and "/sign-in" in page.headers["Location"]
+    assert my_submission(assignment_id=accredited.id).text == "Saved words."
+
+
 def test_submitting_text_and_a_file_gives_a_receipt_page_and_email(login_as, app):
     client = login_as("trainee")
     accredited = assignment()
