@@ -34,7 +34,9 @@ NAVIGATION = [
 
 @bp.errorhandler(Refused)
 def refused(error: Refused):
-    return render_template("boards/refused.html", message=error.message), error.status
+    # Whatever the person had written comes back with the refusal, so that it is never lost.
+    kept = (request.form.get("body") or "").strip() if request.method == "POST" else ""
+    return render_template("boards/refused.html", message=error.message, kept=kept), error.status
 
 
 def _page() -> int:

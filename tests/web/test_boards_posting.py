@@ -122,6 +122,8 @@ def test_replying_to_a_locked_thread_is_refused(client, boards):
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "This thread is locked, so new replies cannot be added." in page
+    # What was typed is on the page to copy, where the error summary's link points.
+    assert 'id="body" rows="8" readonly>Can I still say hello?</textarea>' in page and 'href="#body"' in page
     assert post_count() == before
     assert "Post reply" not in client.get(f"/boards/threads/{thread.id}").get_data(as_text=True)
 
@@ -166,6 +168,9 @@ def test_edit_within_the_window_shows_as_edited_and_after_it_is_refused(client, 
                            data={"body": "Too late", "csrf_token": csrf_token(client, "/home")})
     assert response.status_code == 409
     assert "30 minutes after they are written" in response.get_data(as_text=True)
+    # The words typed come back with the refusal, to copy.
+    assert 'id="kept-words" rows="8" readonly' in response.get_data(as_text=True)
+    assert ">Too late</textarea>" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Post, post.id).body == "Better words"
 
