@@ -113,6 +113,9 @@ class CertificateBatch(db.Model):
     # Whether trainees who had not confirmed their name were issued too (with their LMS name),
     # as the admin chose; otherwise they wait and are asked to confirm.
     include_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The enrolments the admin saw in the preview and confirmed (JSON list): the run issues for these
+    # only, so nothing that became ready after the admin looked goes out unseen. Null: every one ready.
+    enrolment_ids: Mapped[str | None] = mapped_column(Text)
 
     cohort: Mapped[Cohort] = relationship()
     created_by: Mapped[User | None] = relationship()

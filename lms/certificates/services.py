@@ -420,7 +420,8 @@ class IssueReport:
 
 def issue_cohort(cohort_id: int, actor_id: int | None, *, batch_id: int | None = None,
                  progress: Callable[[IssueItem, Certificate | None], None] | None = None,
-                 render: bool = True, include_unconfirmed: bool = True) -> IssueReport:
+                 render: bool = True, include_unconfirmed: bool = True,
+                 only_enrolments: set[int] | None = None) -> IssueReport:
     """Issue every certificate the cohort's ratified outcomes call for, committing one trainee at a time.
 
     Used by the background job, the command line and tests. Safe to run twice,
@@ -429,7 +430,8 @@ def issue_cohort(cohort_id: int, actor_id: int | None, *, batch_id: int | None =
     """
     cohort = db.session.get(Cohort, cohort_id)
     current = preview(cohort)
-    items = [IssueItem.from_row(row) for row in current.selected(include_unconfirmed)]
+    items = [IssueItem.from_row(row) for row in current.selected(include_unconfirmed)
+             if only_enrolments is None or row.enrolment.id in only_enrolments]
     course = current.course
     # The preview's objects are not needed again: let go of them, so that the
     # commit after each certificate does not expire hundreds of them each time.
@@ -523,7 +525,8 @@ def start_batch(actor: User, cohort: Cohort, expected: str | None,
     if running is not None:
         return running, []
     batch = CertificateBatch(cohort_id=cohort.id, created_by_id=actor.id, status="queued", total=count,
-                             include_unconfirmed=include)
+                             include_unconfirmed=include, enrolment_ids=json.dumps(sorted(
+                                 row.enrolment.id for row in current.selected(include))))
     db.session.add(batch)
     db.session.flush()
     if not include:
@@ -572,7 +575,8 @@ def run_batch(batch_id: int) -> None:
             if batch is None or batch.status not in ("queued",):
                 return
             issue_cohort(batch.cohort_id, batch.created_by_id, batch_id=batch.id,
-                         include_unconfirmed=batch.include_unconfirmed)
+                         include_unconfirmed=batch.include_unconfirmed,
+                         only_enrolments=set(json.loads(batch.enrolment_ids)) if batch.enrolment_ids else None)
         except Exception:
             db.session.rollback()
             log.exception("Certificate batch %s failed", batch_id)

@@ -503,3 +503,38 @@ def test_with_redis_configured_the_run_goes_to_the_queue(login_as, ready, app, m
     getattr(importlib.import_module(module), name)(*args, **kwargs)
     assert len(certificates()) == 8
     assert "Finished: 8 certificates issued." in client.get(batch_path).get_data(as_text=True)
+
+
+def test_a_queued_run_issues_only_what_the_admin_confirmed(login_as, ready, app, monkeypatch):
+    """Between the admin's confirmation and the worker's run, two more trainees confirm their names: the run
+    still issues the six the admin saw; the other two wait for the admin's next look."""
+    import importlib
+    import json
+
+    from lms import jobs
+
+    queued = []
+
+    class FakeQueue:
+        def enqueue(self, function, target, args, kwargs):
+            queued.append((target, args, kwargs))
+
+    monkeypatch.setattr(jobs, "queue", lambda url, name=jobs.QUEUE_NAME: FakeQueue())
+    app.config["LMS_REDIS_URL"] = "redis://127.0.0.1:6379/15"
+    client = login_as("admin")
+    assert client.post(f"{PREVIEW}/issue", data=issue_form(client, names="confirmed")).status_code == 302
+    batch = db.session.execute(select(CertificateBatch)).scalar_one()
+    assert len(json.loads(batch.enrolment_ids)) == 6
+    asked = db.session.execute(select(Notification).where(
+        Notification.subject == "Please confirm the name for your certificate")).scalars().all()
+    for note in asked:  # they answer before the worker gets to the run
+        trainee = db.session.get(type(user("admin@example.org")), note.user_id)
+        assert services.confirm_name(trainee, trainee.display_name) == []
+    db.session.commit()
+    [(target, args, kwargs)] = [item for item in queued if "certificates" in item[0]]
+    module, _, name = target.partition(":")
+    getattr(importlib.import_module(module), name)(*args, **kwargs)
+    assert len(certificates()) == 6
+    assert {c.trainee_id for c in certificates()}.isdisjoint({n.user_id for n in asked})
+    page = client.get(PREVIEW).get_data(as_text=True)
+    assert "Ready to issue (2)" in page
