@@ -611,7 +611,7 @@ def _submit(actor: User, view: TraineeAssignment, submission: Submission, files:
         lines.append(f"This was submitted {days} working day{'s' if days != 1 else ''} after the deadline.")
     lines += ["", "Keep this e-mail: it is your receipt. Your receipt page in the LMS shows the same."]
     notify(actor, f"Receipt: {assignment.title}", "\n".join(lines),
-           link=site_path("coursework.receipt", submission_id=submission.id))
+           link=site_path("coursework.receipt", submission_id=submission.id), required=True)
 
 
 def remove_file(actor: User, assignment_id: int, file_id: int, now: datetime | None = None) -> StoredFile:

@@ -50,11 +50,14 @@ def supervisor_id_from_form() -> int | None:
 # The trainee's diary
 # ---------------------------------------------------------------------------
 
-@bp.route("/diary")
+@bp.route("/diary", methods=["GET", "POST"])
 @requires(Role.TRAINEE)
 def index():
-    tag = request.args.get("tag", "").strip()
-    search = request.args.get("q", "").strip()
+    # Searching is a POST (with the form's token), so the words searched for and the tag never appear in
+    # an address, where servers and proxies would write them into their logs.
+    values = request.form if request.method == "POST" else {}
+    tag = values.get("tag", "").strip()
+    search = values.get("q", "").strip()
     everything = services.my_entries(current_user)
     entries = services.my_entries(current_user, tag=tag, search=search) if (tag or search) else everything
     return render_template("diary/index.html", entries=entries, tags=services.all_tags(everything), tag=tag,

@@ -1,4 +1,4 @@
-"""`lms mail retry`: send the e-mails that have not gone yet."""
+"""`lms mail retry` (send the e-mails that have not gone yet) and `lms mail digest` (the daily summary)."""
 
 from __future__ import annotations
 
@@ -27,6 +27,14 @@ def retry(minutes):
                f"{given_up} waiting over {services.RETRY_FOR.days} days and no longer tried.")
     if failing:
         raise SystemExit(1)
+
+
+@mail.command("digest")
+@with_appcontext
+def digest():
+    """Send each person who chose a daily e-mail one summary of their notifications (once a day from cron)."""
+    sent = services.send_notification_digests()
+    click.echo(f"Sent {sent} daily summar{'ies' if sent != 1 else 'y'}.")
 
 
 COMMANDS = [mail]

@@ -30,17 +30,57 @@ from lms.notify.models import Notification, OutboxEmail
 log = logging.getLogger("lms.mail")
 
 
-def notify(user: User, subject: str, body: str = "", link: str | None = None, email: bool = True) -> Notification:
-    """Give ``user`` an in-app notification and (by default) an e-mail."""
+def notify(user: User, subject: str, body: str = "", link: str | None = None, email: bool = True,
+           required: bool = False) -> Notification:
+    """Give ``user`` an in-app notification and, with ``email``, an e-mail as they chose in their profile:
+    straight away, in tomorrow's daily digest, or never. ``required`` e-mails (a submission's receipt) go
+    straight away whatever the choice."""
     notification = Notification(user_id=user.id, subject=subject, body=body, link=link)
     db.session.add(notification)
-    if email:
-        text = body
-        if link:
-            text = f"{body}\n\n{current_app.config['LMS_BASE_URL']}{link}" if link.startswith("/") else f"{body}\n\n{link}"
-        send_email(user.email, subject, text)
+    choice = getattr(user, "notification_email", "immediately")
+    if email and (required or choice not in ("daily", "never")):
+        send_email(user.email, subject, _with_link(body, link))
+    elif email and choice == "daily":
+        notification.email_pending = True
     db.session.flush()
     return notification
+
+
+def _with_link(body: str, link: str | None) -> str:
+    if not link:
+        return body
+    return f"{body}\n\n{current_app.config['LMS_BASE_URL']}{link}" if link.startswith("/") else f"{body}\n\n{link}"
+
+
+def send_notification_digests() -> int:
+    """The daily job: one e-mail to each person with notifications waiting for their digest, listing
+    them with links (what they say is in the LMS). Returns how many e-mails were sent; commits."""
+    waiting = list(db.session.execute(
+        select(Notification).where(Notification.email_pending.is_(True))
+        .order_by(Notification.user_id, Notification.id)).scalars())
+    by_user: dict[int, list[Notification]] = {}
+    for notification in waiting:
+        by_user.setdefault(notification.user_id, []).append(notification)
+    people = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(list(by_user)))).scalars()}
+    sent = 0
+    for user_id, notifications in by_user.items():
+        user = people.get(user_id)
+        if user is not None and user.active and getattr(user, "notification_email", "") != "never":
+            count = len(notifications)
+            lines = [f"Hello {user.display_name},", "",
+                     f"You have {'1 notification' if count == 1 else f'{count} notifications'} from the last day:"]
+            for notification in notifications:
+                lines += ["", f"- {notification.subject}"]
+                if notification.link:
+                    lines.append("  " + _with_link("", notification.link).strip())
+            lines += ["", "You get this e-mail once a day because you chose it. You can change how often we "
+                          "e-mail you in your account settings."]
+            send_email(user.email, "Your daily summary from the course", "\n".join(lines))
+            sent += 1
+        for notification in notifications:
+            notification.email_pending = False
+    db.session.commit()
+    return sent
 
 
 def send_email(to: str, subject: str, body: str) -> OutboxEmail:

@@ -207,10 +207,15 @@ def test_search_and_tag_filter_only_the_trainees_own_entries(login_as):
     client = login_as("trainee")
     write(client, title="About boundaries", body="Saying no kindly.", tags="boundaries")
     write(client, title="About listening", body="Silence is fine.", tags="listening")
-    by_tag = client.get("/diary?tag=boundaries").get_data(as_text=True)
+    token = csrf_token(client, "/diary")
+    by_tag = client.post("/diary", data={"tag": "boundaries", "csrf_token": token}).get_data(as_text=True)
     assert "About boundaries" in by_tag and "About listening" not in by_tag
-    by_words = client.get("/diary?q=silence").get_data(as_text=True)
+    by_words = client.post("/diary", data={"q": "silence", "csrf_token": token}).get_data(as_text=True)
     assert "About listening" in by_words and "About boundaries" not in by_words
+    # The words searched for never go in an address (servers and proxies log addresses).
+    assert 'method="post" action="/diary"' in client.get("/diary").get_data(as_text=True)
+    assert "About boundaries" in client.get("/diary?q=silence").get_data(as_text=True)  # ignored in a URL
+    assert client.post("/diary", data={"q": "silence"}).status_code == 400  # no token, no search
 
 
 def test_deleting_an_entry_removes_its_history(login_as):
