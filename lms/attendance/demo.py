@@ -90,6 +90,22 @@ def _units_done(cohort: Cohort, email: str, day_number: int, today: date) -> Non
             set_unit_done(trainee, cohort.slug, row.unit_key, True, today)
 
 
+def _reflection(email: str, day_number: int, on: date) -> None:
+    """The trainee's reflective diary entry about a missed day (a catch-up task needs one), if none yet."""
+    from lms.diary import services as diary
+    from lms.diary.models import DiaryEntry
+
+    trainee = find_by_email(email)
+    if trainee is None or db.session.execute(select(DiaryEntry.id).where(
+            DiaryEntry.trainee_id == trainee.id, DiaryEntry.day_number == day_number)).first() is not None:
+        return
+    diary.create_entry(trainee, diary.EntryFields(diary.EntryContent(
+        title=f"Catching up on day {day_number}",
+        body="I worked through the day's units on my own. The part about noticing strengths in someone's "
+             "story stayed with me: I want to practise asking what got someone through a hard week."),
+        on, day_number), draft=False)
+
+
 def seed(today: date) -> dict[str, int]:
     """Take the demo cohorts' registers for the days already held, and add their catch-ups."""
     tutor = find_by_email(TUTOR)
@@ -106,8 +122,9 @@ def seed(today: date) -> dict[str, int]:
         added["registers"] += _take_registers(tutor, running, RUNNING_MARKS, held)
         day3 = next(d for d in running.days if d.number == 3)
         if day3.date < today:
-            # trainee7 made up day 3 by a task, so its units are done before the task is confirmed.
+            # trainee7 made up day 3 by a task: its units done and a reflective entry written, then confirmed.
             _units_done(running, "trainee7@example.org", 3, today)
+            _reflection("trainee7@example.org", 3, min(day3.date + timedelta(days=4), today))
         added["catch-ups"] += _catch_up(tutor, running, "trainee7@example.org", 3, services.CatchUpValues(
             kind="task", on_date=min(day3.date + timedelta(days=5), today), completed=True,
             note="Completed the day's units and a reflective diary entry on its prompts."))

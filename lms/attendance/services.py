@@ -1102,6 +1102,11 @@ class TaskProgress:
     def units_left(self) -> list[str]:
         return [title for title, done in self.units if not done]
 
+    @property
+    def complete(self) -> bool:
+        """The day's units all marked done, and at least one reflective diary entry linked to the day."""
+        return self.units_complete and self.diary_entries > 0
+
 
 def task_progress(enrolment: Enrolment, day: CourseDay) -> TaskProgress:
     """The day's units marked done by the trainee, and how many diary entries they linked to the day.
@@ -1234,13 +1239,19 @@ def save_catch_up(actor: User, cohort: Cohort, trainee_id: int, day: CourseDay, 
             errors.append(("venue", "Enter where the session is, or the online link."))
     already_done_task = page.catch_up is not None and page.catch_up.completed and page.catch_up.kind == "task"
     if values.kind == "task" and values.completed and not already_done_task and not errors \
-            and not page.task.units_complete:
+            and not page.task.complete:
         task = page.task
+        still = []
+        if not task.units_complete:
+            still.append(f"{name} has marked {task.units_done} of the {task.units_total} units of day "
+                         f"{day.number} done")
+        if task.diary_entries == 0:
+            still.append(f"{name} has not yet linked a reflective diary entry to day {day.number}")
         errors.append(("completed", (
-            f"The catch-up task can't be confirmed as done yet: {name} has marked {task.units_done} of the "
-            f"{task.units_total} units of day {day.number} done, and a task is done once all of them are. Save it "
-            f"as arranged for now. If you went through the day with {name} yourself, record it as a catch-up "
-            "session instead.")))
+            f"The catch-up task can't be confirmed as done yet: {' and '.join(still)}. A task is done once all "
+            "the day's units are marked done and there is a reflective entry about the day (you see that it "
+            f"exists, never what it says). Save it as arranged for now. If you went through the day with {name} "
+            "yourself, record it as a catch-up session instead.")))
     if len(values.venue) > REASON_LIMIT:
         errors.append(("venue", f"Keep the place under {REASON_LIMIT} characters."))
     if len(values.note) > NOTE_LIMIT:

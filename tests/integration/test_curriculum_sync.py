@@ -222,7 +222,8 @@ def test_removing_a_unit_nobody_marked_needs_no_archive(app, runner, demo, tmp_p
     assert runner.invoke(args=["course", "sync", str(folder)]).exit_code == 0
     remove_unit(folder, "04-active-listening.md", "empathy-and-non-directive-support")
     result = runner.invoke(args=["course", "sync", str(folder)])
-    assert result.exit_code == 0, result.output and "1 removed" in result.output
+    assert result.exit_code == 0, result.output
+    assert "1 removed" in result.output, result.output
     assert db.session.execute(select(CourseUnit).where(
         CourseUnit.unit_key == "empathy-and-non-directive-support")).scalar_one_or_none() is None
 

@@ -98,6 +98,13 @@ def test_a_task_cant_be_confirmed_while_the_days_units_are_not_all_done(course, 
     assert post(client, 2).status_code == 400
     assert saved_catch_up(2).completed is False
     mark_units("trainee12@example.org", 2)
+    # Every unit done, but no reflective entry about the day yet: still not done.
+    response = post(client, 2)
+    assert response.status_code == 400 and "has not yet linked a reflective diary entry to day 2" in \
+        response.get_data(as_text=True)
+    assert "units of day 2 done" not in response.get_data(as_text=True)
+    assert saved_catch_up(2).completed is False
+    write_diary_entry("trainee12@example.org", 2)
     assert post(client, 2).status_code == 302
     assert saved_catch_up(2).completed is True
 
@@ -112,6 +119,7 @@ def test_a_tutor_can_still_record_a_catch_up_session_instead(course, login_as):
 def test_a_confirmed_task_stays_confirmed_when_a_unit_is_unmarked_later(course, login_as):
     client = login_as("tutor")
     mark_units("trainee12@example.org", 2)
+    write_diary_entry("trainee12@example.org", 2)
     assert post(client, 2).status_code == 302
     first = units_of(2)[0]
     set_unit_done(user("trainee12"), "demo-running", first.unit_key, False, date.today())
