@@ -361,3 +361,45 @@ def test_a_missing_domain_contributes_nothing(app, client, demo, monkeypatch):
     sign_in(client, "trainee1@example.org")
     response = client.get("/progress")
     assert response.status_code == 200 and b"My path to the certificate" in response.data
+
+
+# --- the grid's flags --------------------------------------------------------------------------
+
+
+def flags_of(email: str, as_of=None) -> list[str]:
+    enrolment = db.session.execute(select(Enrolment).options(*services.enrolment_options())
+                                   .where(Enrolment.id == enrolment_of(email).id)).scalar_one()
+    [row] = services.build_rows([enrolment], as_of or utcnow(), released_only=False)
+    return row.flags
+
+
+def test_no_activity_for_14_days_is_flagged_until_the_trainee_does_something(app, demo):
+    from lms.diary.services import EntryContent, EntryFields, create_entry
+
+    # Course days began weeks ago and nothing has happened since: quiet.
+    assert services.FLAG_QUIET in flags_of("trainee2@example.org")
+    # A reflective diary entry saved today is activity: the flag goes.
+    create_entry(user("trainee2@example.org"), EntryFields(EntryContent(title="Day 6", body="Thoughts."),
+                                                           utcnow().date(), 6), draft=False)
+    db.session.commit()
+    assert services.FLAG_QUIET not in flags_of("trainee2@example.org")
+    # Fifteen days on, with nothing new, it is back.
+    assert services.FLAG_QUIET in flags_of("trainee2@example.org", utcnow() + timedelta(days=15))
+    # A withdrawn trainee is not flagged at all.
+    enrolment_of("trainee2@example.org").status = "withdrawn"
+    db.session.commit()
+    assert flags_of("trainee2@example.org", utcnow() + timedelta(days=15)) == []
+
+
+def test_an_assignment_past_its_deadline_and_not_submitted_is_flagged(app, demo):
+    from tests.web.test_coursework_support import assignment, submit
+
+    accredited = assignment()
+    assert services.FLAG_OVERDUE not in flags_of("trainee3@example.org")
+    late = accredited.due_at + timedelta(days=1)
+    assert services.FLAG_OVERDUE in flags_of("trainee3@example.org", late)
+    # Once submitted (late), it is no longer overdue.
+    submit("trainee3@example.org", accredited.id, now=late)
+    assert services.FLAG_OVERDUE not in flags_of("trainee3@example.org", late + timedelta(hours=1))
+    # Someone else who has not submitted still is.
+    assert services.FLAG_OVERDUE in flags_of("trainee4@example.org", late)
