@@ -35,9 +35,19 @@ def export_certificates(user: User) -> list[ExportSection]:
 
 
 def erase_certificates(user: User) -> None:
-    """Remove the confirmed name; the register stays (flushes, never commits)."""
+    """Remove the confirmed name and cut each certificate down to what verifying it needs: the register
+    keeps serial, code, the name printed, award, credits, level and dates; the mark, its flags and the
+    stored PDF go (flushes, never commits)."""
     db.session.execute(delete(CertificateName).where(CertificateName.user_id == user.id)
                        .execution_options(synchronize_session=False))
+    from lms.certificates.services import _pdf_dir
+
+    for certificate in db.session.execute(select(Certificate).where(Certificate.trainee_id == user.id)).scalars():
+        certificate.recorded_mark = None
+        certificate.flags = ""
+        if certificate.pdf_file:
+            (_pdf_dir() / certificate.pdf_file).unlink(missing_ok=True)
+        certificate.pdf_file = certificate.pdf_sha256 = certificate.pdf_rendered_at = None
     db.session.flush()
 
 

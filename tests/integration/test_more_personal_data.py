@@ -94,11 +94,21 @@ def test_the_confirmed_name_goes_with_an_erasure_and_the_certificate_can_still_b
     assert exported["certificate_name"].records[0]["name"] == "Maya Patel"
     assert exported["certificates"].records[0]["serial"] == certificate.serial
 
+    from lms.certificates import services as certificate_services
+
+    certificate_services.pdf_bytes(certificate)  # the PDF has been downloaded, so it is stored
+    db.session.commit()
+    stored = certificate_services._pdf_dir() / certificate.pdf_file
+    assert stored.is_file()
     privacy.erase_person(None, person("trainee13@example.org"))
     db.session.commit()
+    assert not stored.exists()
     assert db.session.execute(select(CertificateName).where(
         CertificateName.user_id == certificate.trainee_id)).first() is None
-    assert db.session.get(Certificate, certificate.id).status == "valid"
+    kept = db.session.get(Certificate, certificate.id)
+    assert kept.status == "valid" and kept.serial == certificate.serial and kept.award == certificate.award
+    # Only what verifying needs is kept: no mark, no flags, no stored PDF.
+    assert (kept.recorded_mark, kept.flags, kept.pdf_file) == (None, "", None)
     from lms.certificates.codes import format_code
 
     page = client.get(f"/verify/{format_code(certificate.code)}")
