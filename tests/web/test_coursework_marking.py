@@ -109,6 +109,21 @@ def test_the_lead_tutor_allocates_scripts_evenly(login_as):
     assert db.session.execute(select(Notification).where(Notification.user_id == person(TUTOR2).id)).first()
 
 
+def test_a_tutor_who_is_not_the_lead_cannot_allocate_or_draw_the_sample(client, demo):
+    from tests.conftest import sign_in
+
+    ids = submitted(2)
+    accredited = assignment()
+    assert sign_in(client, TUTOR2).status_code == 302  # a co-facilitator, not the lead tutor
+    allocate_refused = post(client, f"/marking/{accredited.id}/allocate",
+                            {"scripts": [str(i) for i in ids], "markers": [str(person(TUTOR2).id)]})
+    assert allocate_refused.status_code in (403, 404)
+    assert {fresh(Submission, i).first_marker_id for i in ids} == {None}
+    sample_refused = post(client, f"/marking/{accredited.id}/moderation", {"scripts": [str(ids[0])]})
+    assert sample_refused.status_code in (403, 404)
+    assert not fresh(Submission, ids[0]).sampled
+
+
 def test_allocating_without_choosing_is_refused(login_as):
     submitted(1)
     accredited = assignment()
@@ -369,6 +384,9 @@ def test_blind_second_marking_then_agreement(login_as):
     page = moderator.get(f"/marking/scripts/{ids[0]}").get_data(as_text=True)
     assert "Well done" in page and "Agree the mark" in page
     version = fresh(Submission, ids[0]).version
+    out_of_range = post(moderator, f"/marking/scripts/{ids[0]}/agree",
+                        {"version": version, "agreed_mark": "150", "rationale": "Met and agreed."})
+    assert out_of_range.status_code == 400 and fresh(Submission, ids[0]).state == "second_marking"
     no_reason = post(moderator, f"/marking/scripts/{ids[0]}/agree", {"version": version, "agreed_mark": "64"})
     assert no_reason.status_code == 400 and "Record how the mark was agreed" in no_reason.get_data(as_text=True)
     agreed = post(moderator, f"/marking/scripts/{ids[0]}/agree",

@@ -11,10 +11,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from lms.coursework import services
 from lms.coursework.models import StoredFile, Submission
 from lms.coursework.rules import digest_of_text, submission_digest
 from lms.extensions import db
 from lms.notify.models import OutboxEmail
+from tests.conftest import csrf_token
 from tests.web.test_coursework_support import (
     ESSAY,
     assignment,
@@ -169,13 +171,23 @@ def test_submitting_nothing_is_refused(login_as):
     assert response.status_code == 400 and "nothing to submit" in response.get_data(as_text=True)
 
 
-def test_a_late_submission_is_labelled_with_working_days(app, demo):
+def test_a_late_submission_is_labelled_with_working_days(app, demo, login_as):
+    from lms.coursework.rules import days_late
+
     accredited = assignment()
     due = accredited.due_at
-    # The Monday to Friday after the due date: count how many working days late a submission 3 days on is.
-    submitted = submit("trainee2@example.org", accredited.id, now=due + timedelta(days=1, hours=1))
-    assert submitted.working_days_late >= 1
-    assert submitted.deadline_applied == due
+    late = due + timedelta(days=3, hours=1)
+    expected = days_late(due, late, services.zone(), services.closures_for(accredited.cohort.course_slug))
+    assert expected >= 1
+    submitted = submit("trainee1@example.org", accredited.id, now=late)
+    assert submitted.working_days_late == expected and submitted.deadline_applied == due
+    label = f"{expected} working day{'s' if expected != 1 else ''} late"
+    # The label is on the trainee's receipt and in the lead tutor's marking queue.
+    trainee = login_as("trainee")
+    assert label in trainee.get(f"/submissions/{submitted.id}/receipt").get_data(as_text=True)
+    trainee.post("/sign-out", data={"csrf_token": csrf_token(trainee, "/home")})
+    tutor = login_as("tutor")
+    assert label in tutor.get(f"/marking/{accredited.id}").get_data(as_text=True)
 
 
 def test_after_the_cut_off_submitting_is_closed(login_as, app):
