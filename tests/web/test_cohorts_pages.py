@@ -441,6 +441,42 @@ def test_transfer_keeps_the_old_enrolment_and_links_the_new_one(login_as):
     target = cohort("september")
     trainee = user("trainee5@example.org")
     old_id = db.session.execute(select(Enrolment.id).where(Enrolment.trainee_id == trainee.id)).scalar_one()
+    # Records the trainee has before the move: a register mark, a unit done, a diary entry, a submission.
+    from lms.attendance import demo as attendance_demo
+    from lms.attendance.models import RegisterMark
+    from lms.coursework.models import Submission
+    from lms.curriculum.models import UnitProgress
+    from lms.diary.models import DiaryEntry
+    from lms.diary.services import EntryContent, EntryFields, create_entry
+    from tests.web.test_coursework_support import assignment, submit
+
+    attendance_demo.seed(date.today())
+    create_entry(trainee, EntryFields(EntryContent(title="Before the move", body="Words."), date.today(), 2),
+                 draft=False)
+    submitted = submit("trainee5@example.org", assignment().id)
+    from pathlib import Path
+
+    from flask import current_app
+
+    from lms.curriculum.services import set_unit_done, unit_rows
+    from lms.curriculum.sync import sync_course_folder
+    assert sync_course_folder(Path(current_app.config["LMS_COURSES_DIR"]) / "peer-support-l4").ok
+    first_unit = min((r for r in unit_rows("peer-support-l4").values() if r.day_number == 1), key=lambda r: r.position)
+    set_unit_done(trainee, "demo-running", first_unit.unit_key, True, date.today())
+    db.session.commit()
+
+    def records():
+        db.session.expire_all()
+        return (db.session.execute(select(func.count(RegisterMark.id)).where(
+                    RegisterMark.trainee_id == trainee.id)).scalar_one(),
+                db.session.execute(select(func.count(UnitProgress.id)).where(
+                    UnitProgress.enrolment_id == old_id)).scalar_one(),
+                db.session.execute(select(func.count(DiaryEntry.id)).where(
+                    DiaryEntry.trainee_id == trainee.id)).scalar_one(),
+                db.session.execute(select(Submission.status).where(Submission.id == submitted.id)).scalar_one())
+
+    before = records()
+    assert before[0] > 0 and before[1:] == (1, 1, "submitted")
     response = status_change(client, old_id, action="transfer", reason="Caring responsibilities this term",
                              on_date="2027-02-01", target_cohort=str(target.id))
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -456,6 +492,8 @@ def test_transfer_keeps_the_old_enrolment_and_links_the_new_one(login_as):
         Notification.user_id == trainee.id, Notification.subject.like("You have moved%"))).scalar_one() == 1
     page = client.get("/admin/cohorts/demo-running").get_data(as_text=True)
     assert "to September cohort" in page
+    # Nothing the trainee had is lost by the move.
+    assert records() == before
     # A second transfer to the same cohort is impossible: it is already there.
     assert status_change(client, old_id, action="transfer", reason="x", on_date="2027-02-01",
                          target_cohort=str(target.id)).status_code == 400
