@@ -129,3 +129,29 @@ def test_the_board_page_releases_every_ratified_mark_of_the_cohort_at_once(login
 
     again = post(client, f"/exam-boards/{board.id}/release", {"version": str(fresh(ExamBoard, board.id).version)})
     assert again.status_code == 409 and "no ratified marks waiting" in again.get_data(as_text=True)
+
+
+def test_the_board_page_shows_the_moderation_record_examiner_and_mitigation_decisions(login_as, today):
+    """With the demo's finished cohort: every marked script with its first, second and agreed marks; the
+    external examiner's comments; mitigation decisions by category and outcome, never their details."""
+    from lms.certificates import demo as certificates_demo
+    from lms.cohorts.models import Cohort
+    from lms.coursework import demo as coursework_demo
+
+    coursework_demo.seed(today)
+    certificates_demo.seed(today)
+    db.session.commit()
+    cohort_id = db.session.execute(select(Cohort.id).where(Cohort.slug == "demo-finished")).scalar_one()
+    board = db.session.execute(select(ExamBoard).where(ExamBoard.cohort_id == cohort_id)).scalar_one()
+    page = " ".join(login_as("admin").get(f"/exam-boards/{board.id}").get_data(as_text=True).split())
+    record = page[page.index("Moderation record"):page.index("Mitigating circumstances</h2>")]
+    assert "Marked scripts with first, second and agreed marks" in record
+    from lms.coursework.models import Assignment
+    sampled = db.session.execute(select(Submission).join(Assignment, Submission.assignment_id == Assignment.id)
+                                 .where(Assignment.cohort_id == cohort_id, Submission.sampled.is_(True),
+                                        Submission.second_mark.is_not(None))).scalars().first()
+    assert f"<td>{sampled.first_mark}</td><td>{sampled.second_mark}</td><td>{sampled.agreed_mark}</td>" in record
+    assert "The marking was fair and consistent" in page  # the external examiner's comments
+    mitigation = page[page.index("Mitigating circumstances</h2>"):page.index("Decision record")]
+    assert "caring" in mitigation and "rejected" in mitigation
+    assert "up most nights" not in page  # the claim's details stay with the coursework team
