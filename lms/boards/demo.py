@@ -91,6 +91,18 @@ I can bring the printed handouts from day 4.""", {}),
     ("trainee11@example.org", 2, 12, """I'll be there. Ella, could you share the room booking? And a reminder to be kind to ourselves: it is a lot of reading on top of work.""", {}),
 ])
 
+BUDDIES_WORDS = ("Word count worries", "trainee4@example.org", False, [
+    ("trainee4@example.org", 6, 20, """I'm at 3,100 words and the brief says 2,500 give or take 10%. I don't know what to cut. Everything feels important.""", {}),
+    ("trainee11@example.org", 6, 21, """Same here last week. What helped me was reading each paragraph and asking "which learning outcome is this for?" If I couldn't answer, it went into a notes file, not the bin.""", {}),
+    ("trainee5@example.org", 5, 9, """Helen said in supervision that one well-explained example beats three rushed ones. I cut two examples and it reads better.""", {}),
+])
+
+CHECK_INS_PURPOSE = "A small, invite-only group to check in with each other about our wellness plans each week."
+CHECK_INS = ("Monday check-in", "trainee7@example.org", False, [
+    ("trainee7@example.org", 2, 19, """How is everyone doing this week? For me, the early-warning signs part of my plan has been useful: I noticed I was skipping lunch again and went back to what works.""", {}),
+    ("trainee9@example.org", 2, 21, """Thanks for starting this, Grace. A steady week for me. I've added "ask for a lift to the course day" to my plan, because the bus journey drains me before we even start.""", {}),
+])
+
 FINISHED = ("Where are you now?", "trainee13@example.org", False, [
     ("trainee13@example.org", 60, 18, """It's been a while since our last course day. I started in my peer support role three weeks ago. Some days I still feel like a trainee, but I keep coming back to the principles we learned. How is everyone getting on?""", {}),
     ("trainee18@example.org", 59, 9, """Lovely to hear, Maya. I'm still waiting for my start date, so I volunteer on Saturdays meanwhile. Our reflective diaries have been really useful to look back on.""", {}),
@@ -153,8 +165,8 @@ def _add_thread(board: Board, spec, people: dict[str, User], today: date) -> boo
 
 def _accept(people: dict[str, User]) -> None:
     """Everyone who writes in the demo has accepted the community agreement; the others meet it first."""
-    posters = {email for spec in (WELCOME, INTRODUCTIONS, STRENGTHS, STORIES, PLACEMENT, BUDDIES, FINISHED, COURSE,
-                                  TUTORS)
+    posters = {email for spec in (WELCOME, INTRODUCTIONS, STRENGTHS, STORIES, PLACEMENT, BUDDIES, BUDDIES_WORDS,
+                                  CHECK_INS, FINISHED, COURSE, TUTORS)
                for email, *_ in spec[3]}
     accepted = set(db.session.execute(select(AgreementAcceptance.user_id).where(
         AgreementAcceptance.version == rules.AGREEMENT_VERSION)).scalars())
@@ -211,12 +223,12 @@ def seed(today: date) -> dict | None:
     buddies = _group(cohorts["demo-running"], "Assignment buddies", BUDDIES_PURPOSE, True,
                      people["trainee5@example.org"],
                      [people[f"trainee{n}@example.org"] for n in (4, 10, 11)])
-    _group(cohorts["demo-running"], "Wellness plan check-ins",
-           "A small, invite-only group to check in with each other about our wellness plans each week.", False,
-           people["trainee7@example.org"], [people["trainee9@example.org"]])
+    check_ins = _group(cohorts["demo-running"], "Wellness plan check-ins", CHECK_INS_PURPOSE, False,
+                       people["trainee7@example.org"], [people["trainee9@example.org"]])
     added = 0
     for board, spec in [(running, WELCOME), (running, INTRODUCTIONS), (running, STRENGTHS), (running, STORIES),
-                        (buddies, BUDDIES), (finished, FINISHED), (course, COURSE), (boards["tutors"], TUTORS)]:
+                        (buddies, BUDDIES), (buddies, BUDDIES_WORDS), (check_ins, CHECK_INS), (finished, FINISHED),
+                        (course, COURSE), (boards["tutors"], TUTORS)]:
         added += _add_thread(board, spec, people, today)
     reports = 0
     if _add_thread(running, PLACEMENT, people, today):

@@ -17,7 +17,7 @@ def counts():
 def test_lms_demo_seeds_the_boards_once(runner, app):
     first = runner.invoke(args=["demo"])
     assert first.exit_code == 0, first.output
-    assert "9 board threads" in first.output and "1 board report" in first.output
+    assert "11 board threads" in first.output and "1 board report" in first.output
     seeded = counts()
     second = runner.invoke(args=["demo"])
     assert second.exit_code == 0 and "0 board threads" in second.output
@@ -29,8 +29,12 @@ def test_lms_demo_seeds_the_boards_once(runner, app):
     assert noted
     group = db.session.execute(select(StudyGroup).where(StudyGroup.name == "Assignment buddies")).scalar_one()
     assert group.board is not None and group.open
-    planning = db.session.execute(select(Thread).where(Thread.board_id == group.board.id)).scalar_one()
+    planning = db.session.execute(select(Thread).where(Thread.board_id == group.board.id,
+                                                       Thread.title.like("Reading%"))).scalar_one()
     assert "reading" in planning.title.lower() and planning.post_count == 4
+    check_ins = db.session.execute(select(StudyGroup).where(StudyGroup.name == "Wellness plan check-ins")).scalar_one()
+    assert not check_ins.open and db.session.execute(select(Thread).where(
+        Thread.board_id == check_ins.board.id)).scalars().all()
     # The reported post waits in the tutors' queue; running the demo again reports nothing more.
     from lms.boards.models import PostReport
     [report] = db.session.execute(select(PostReport)).scalars().all()
