@@ -819,6 +819,7 @@ def attendance_of(enrolments: list[Enrolment], *, figures_only: bool = False) ->
             select(CatchUp).where(CatchUp.course_day_id.in_(day_ids),
                                   CatchUp.trainee_id.in_(trainee_ids))).scalars()}
     rules_by_course: dict[str, tuple[AttendanceRules, str | None]] = {}
+    worked_out: dict[tuple, Figures] = {}
     result = []
     for enrolment in enrolments:
         cohort = enrolment.cohort
@@ -830,10 +831,16 @@ def attendance_of(enrolments: list[Enrolment], *, figures_only: bool = False) ->
             rules = replace(rules, planned_days=len(days))
         day_marks = [marks.get((day.id, enrolment.trainee_id)) for day in days]
         day_catch_ups = [catch_ups.get((day.id, enrolment.trainee_id)) for day in days]
+        withdrawn = enrolment.status not in ON_THE_REGISTER
+        # Many trainees share the same pattern of marks: work each pattern's figures out once.
+        key = (tuple((m.status, m.minutes_missed, c is not None and c.completed) if m is not None else None
+                     for m, c in zip(day_marks, day_catch_ups)), rules, withdrawn)
+        found = worked_out.get(key)
+        if found is None:
+            found = worked_out[key] = figures([_mark_for_rules(m, c) for m, c in zip(day_marks, day_catch_ups)],
+                                              rules, withdrawn=withdrawn)
         result.append(TraineeAttendance(
-            enrolment=enrolment, days=days, marks=day_marks, catch_ups=day_catch_ups,
-            figures=figures([_mark_for_rules(m, c) for m, c in zip(day_marks, day_catch_ups)], rules,
-                            withdrawn=enrolment.status not in ON_THE_REGISTER),
+            enrolment=enrolment, days=days, marks=day_marks, catch_ups=day_catch_ups, figures=found,
             rules=rules, rules_problem=problem,
         ))
     return result
