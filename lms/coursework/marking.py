@@ -293,6 +293,11 @@ def _tell_markers(allocation: dict, markers: dict, assignment: Assignment, stage
                link=site_path("coursework.queue", assignment_id=assignment.id), email=True)
 
 
+_SEEN_FIRST_MARKS = ("Second marking here is blind, and you have seen the first marks while allocating, so you "
+                     "cannot second mark these scripts yourself. Choose other second markers, or ask an admin to "
+                     "allocate if you are to second mark.")
+
+
 def allocate_script(actor: User, submission_id: int, *, stage: str, marker_id) -> Submission:
     """Allocate (or change) one script's first, second or third marker."""
     submission = load_submission(submission_id)
@@ -308,6 +313,8 @@ def allocate_script(actor: User, submission_id: int, *, stage: str, marker_id) -
         problem = validate_second_marker(submission.first_marker_id, chosen)
         if problem:
             raise Refused([(f"marker-{submission.id}", problem)])
+        if chosen == actor.id and not submission.assignment.second_marker_sees_first_mark:
+            raise Refused([(f"marker-{submission.id}", _SEEN_FIRST_MARKS)])
     if stage == "third" and chosen in (submission.first_marker_id, submission.second_marker_id):
         raise Refused([(f"marker-{submission.id}", "The third marker must be someone other than the first and "
                                                    "second markers. Choose another marker.")])
@@ -662,6 +669,8 @@ def confirm_sample(actor: User, assignment_id: int, *, sampled_ids, second_marke
     errors = []
     if sampled and not chosen:
         errors.append(("second_markers", "Choose at least one second marker."))
+    if sampled and actor.id in chosen and not view.assignment.second_marker_sees_first_mark:
+        errors.append(("second_markers", _SEEN_FIRST_MARKS))
     allocation = allocate_balanced([s.id for s in sampled], chosen, {},
                                    {s.id: {s.first_marker_id} for s in sampled}) if chosen else {}
     for script_ in sampled:

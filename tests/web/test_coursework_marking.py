@@ -317,6 +317,26 @@ def test_an_illegal_transition_is_refused_and_changes_nothing(login_as):
 # --- moderation -----------------------------------------------------------------------------------
 
 
+def test_the_lead_tutor_who_saw_the_first_marks_cannot_second_mark_blind(login_as):
+    ids = submitted(2)
+    allocate(ids, TUTOR2)
+    for submission_id in ids:
+        first_mark(submission_id, TUTOR2, 58)
+    accredited = assignment()
+    lead = login_as("tutor")  # tutor1, the lead tutor, who sees the first marks while drawing the sample
+    refused = post(lead, f"/marking/{accredited.id}/moderation",
+                   {"sampled": [str(ids[0])], "second_markers": [str(person(TUTOR1).id)]})
+    assert refused.status_code == 400 and "you have seen the first marks" in refused.get_data(as_text=True)
+    assert {fresh(Submission, i).state for i in ids} == {"first_marked"}
+    # When second markers may see the first mark, there is nothing blind to keep: allowed.
+    accredited = fresh(type(accredited), accredited.id)
+    accredited.second_marker_sees_first_mark = True
+    db.session.commit()
+    allowed = post(lead, f"/marking/{accredited.id}/moderation",
+                   {"sampled": [str(ids[0])], "second_markers": [str(person(TUTOR1).id)]})
+    assert allowed.status_code == 302 and fresh(Submission, ids[0]).second_marker_id == person(TUTOR1).id
+
+
 def test_the_sample_goes_to_second_markers_who_are_never_the_first(login_as):
     ids = submitted(4)
     allocate(ids, TUTOR1)
