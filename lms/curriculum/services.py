@@ -135,6 +135,7 @@ class DayPage:
 class ProgressRow:
     enrolment: Enrolment
     per_day: dict[int, int]
+    done_keys: frozenset[str] = frozenset()  # which units, for the unit-by-unit view
 
     @property
     def done(self) -> int:
@@ -373,8 +374,9 @@ def progress_table(user: User, slug: str, today: date) -> ProgressTable:
         ):
             per_day[enrolment_id][day_number] = count
     units_per_day = {day.number: len(day.units) for day in context.course.days} if context.course else {}
-    return ProgressTable(context=context, rows=[ProgressRow(e, per_day[e.id]) for e in enrolments],
-                         units_per_day=units_per_day)
+    done = units_done([e.id for e in enrolments]) if enrolments and context.course is not None else {}
+    return ProgressTable(context=context, rows=[ProgressRow(e, per_day[e.id], done.get(e.id, frozenset()))
+                                                for e in enrolments], units_per_day=units_per_day)
 
 
 def today_page(user: User, slug: str, today: date) -> TodayPage:

@@ -69,6 +69,12 @@ def test_a_tutor_sees_facilitator_notes_that_a_trainee_does_not(page):
     page.get_by_role("link", name="Trainees' progress").click()
     expect(page.get_by_role("table")).to_be_visible()
     check_accessibility(page)
+    # Unit by unit: a trainee's details open from the keyboard.
+    summary = page.locator("details.unit-by-unit summary").first
+    summary.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("details.unit-by-unit").first.get_by_text("Day 1:", exact=False).first).to_be_visible()
+    check_accessibility(page)
     sign_out(page)
 
     sign_in(page, "trainee4@example.org")

@@ -12,6 +12,7 @@ from urllib.parse import quote_plus
 
 import pytest
 from flask import Blueprint
+from markupsafe import escape as html_escape
 from sqlalchemy import insert, select
 
 from lms.accounts import services as accounts
@@ -476,6 +477,10 @@ def test_supervisors_see_outlines_and_only_their_own_trainees(course, login_as):
     assert '<caption id="progress-caption">' in page
     assert '<th scope="col">Trainee</th>' in page and '<th scope="row">' in page
     assert "1 of 63" in page
+    # Unit by unit: the one unit done shows as done, the others as not yet.
+    assert "Amira Hassan: 1 of 63 units done" in page
+    assert f"<li>{html_escape(unit.title)}: <strong>done ✓</strong></li>" in page
+    assert page.count("<strong>done ✓</strong>") == 1 and "not yet</li>" in page
     day = text_of(client.get("/cohorts/demo-running/course/days/1"))
     assert "you see an outline" in day and "Mark as done" not in day and "Facilitator notes" not in day
     assert client.get("/cohorts/demo-running/course/days/1/handout.pdf").status_code == 404
