@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import case, exists, func, select
 
 from lms.cohorts.models import Enrolment
 from lms.extensions import db
@@ -50,6 +50,7 @@ class Extras:
     units_done: int = 0
     diary_entries: int = 0
     shared_entries: int = 0
+    waiting_for_comment: int = 0  # of those shared with the viewer, how many they have not commented on
     extension: str = ""  # latest extension request's status, if any
     mitigation: str = ""  # latest mitigating circumstances claim's status, if any
     last_activity: datetime | None = None
@@ -113,11 +114,17 @@ def _diary(trainee_ids: list[int], viewer_id: int | None) -> tuple[dict[int, int
         .group_by(DiaryEntry.trainee_id)).all()
     shared = {}
     if viewer_id is not None:
-        shared = dict(db.session.execute(
-            select(DiaryShare.trainee_id, func.count(DiaryShare.id))
+        from lms.diary.models import DiaryComment
+
+        # (shared with the viewer, of which the viewer has not commented on yet) per trainee.
+        answered = exists().where(DiaryComment.entry_id == DiaryShare.entry_id,
+                                  DiaryComment.author_id == viewer_id)
+        shared = {trainee_id: (total, int(waiting or 0)) for trainee_id, total, waiting in db.session.execute(
+            select(DiaryShare.trainee_id, func.count(DiaryShare.id),
+                   func.sum(case((answered, 0), else_=1)))
             .where(DiaryShare.trainee_id.in_(trainee_ids), DiaryShare.supervisor_id == viewer_id,
                    DiaryShare.withdrawn_at.is_(None))
-            .group_by(DiaryShare.trainee_id)).all())
+            .group_by(DiaryShare.trainee_id))}
     return ({t: n for t, n, _ in rows}, {t: last for t, _, last in rows if last is not None}, shared)
 
 
@@ -202,7 +209,8 @@ def facts_for(enrolments: list[Enrolment], as_of: datetime, *, released_only: bo
             last.append(datetime.combine(max(counted_days), datetime.min.time(), tzinfo=as_of.tzinfo))
         extras[enrolment.id] = Extras(
             per_day=per_day, day_dates=day_dates, units_done=units.get(enrolment.id, 0), diary_entries=count,
-            shared_entries=shared.get(enrolment.trainee_id, 0), extension=extensions.get(enrolment.id, ""),
+            shared_entries=shared.get(enrolment.trainee_id, (0, 0))[0],
+            waiting_for_comment=shared.get(enrolment.trainee_id, (0, 0))[1], extension=extensions.get(enrolment.id, ""),
             mitigation=claims.get(enrolment.id, ""), last_activity=max(last) if last else None,
             ratified=enrolment.id in ratified)
     return facts, extras

@@ -403,3 +403,24 @@ def test_an_assignment_past_its_deadline_and_not_submitted_is_flagged(app, demo)
     assert services.FLAG_OVERDUE not in flags_of("trainee3@example.org", late + timedelta(hours=1))
     # Someone else who has not submitted still is.
     assert services.FLAG_OVERDUE in flags_of("trainee4@example.org", late)
+
+
+def test_the_caseload_shows_shared_diary_entries_waiting_for_the_supervisors_comment(app, demo, login_as, today):
+    from lms.diary import demo as diary_demo
+    from lms.diary.models import DiaryEntry, DiaryShare
+    from lms.diary.services import share_entry
+
+    diary_demo.seed(today)  # trainee1 shared one entry with academic1, who has commented on it
+    db.session.commit()
+    client = login_as("academic_supervisor")
+    page = " ".join(client.get("/progress/overview").get_data(as_text=True).split())
+    assert "(1 shared with you)" in page and "waiting for your comment" not in page
+    trainee = user("trainee1@example.org")
+    shared = set(db.session.execute(select(DiaryShare.entry_id)).scalars())
+    another = db.session.execute(select(DiaryEntry).where(DiaryEntry.trainee_id == trainee.id,
+                                                          DiaryEntry.id.not_in(shared))).scalars().first()
+    with app.test_request_context():  # sharing tells the supervisor, with a link
+        assert share_entry(trainee, another, user("academic1@example.org").id) is None
+        db.session.commit()
+    page = " ".join(client.get("/progress/overview").get_data(as_text=True).split())
+    assert "(2 shared with you, 1 waiting for your comment)" in page
