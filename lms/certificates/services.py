@@ -915,11 +915,16 @@ def jwks() -> dict:
 
 
 def check_credential(token: str) -> credentials.Check:
-    """Check a signed credential against this LMS's key and its own register."""
+    """Check a signed credential against this LMS's key, the status list it serves, and its register."""
+    lists: dict[int, str] = {}
+
     def is_revoked(number: int, index: int) -> bool:
-        certificate_id = (number - 1) * credentials.LIST_SIZE + index + 1
-        status = db.session.execute(select(Certificate.status).where(Certificate.id == certificate_id)).scalar()
-        return status is not None and status != "valid"
+        # Read the bit from the same signed status list /credentials/status/<n> serves to wallets and
+        # verifiers, so that a fault in the served list is caught here too.
+        if number not in lists:
+            _, payload, _ = credentials.read_token(status_list_token(number))
+            lists[number] = (payload or {}).get("credentialSubject", {}).get("encodedList", "")
+        return credentials.status_bit(lists[number], index)
 
     result = credentials.check_token(token, base_url(), _key(), is_revoked)
     credential = result.credential or {}

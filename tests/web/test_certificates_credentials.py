@@ -185,6 +185,23 @@ def test_a_revoked_credential_is_reported_revoked(runner, tmp_path, ready, issue
     assert "Revoked on" in result.output and "Awarded in error" in result.output
 
 
+def test_checking_reads_the_status_list_the_lms_serves(client, ready, issued, monkeypatch):
+    """verify-credential answers from the same signed list /credentials/status/<n> serves: what a wallet
+    sees is what the command says."""
+    certificate = certificate_of("trainee14@example.org")
+    token = services.signed_credential(certificate)
+    services.revoke(None, certificate, "Awarded in error.")
+    db.session.commit()
+    number, index = credentials.status_position(certificate.id)
+    served = client.get(f"/credentials/status/{number}").get_data(as_text=True)
+    _, payload, _ = credentials.read_token(served)
+    assert credentials.status_bit(payload["credentialSubject"]["encodedList"], index)
+    assert not services.check_credential(token).valid
+    # Were the served list to leave the bit out, the check would follow it, as a wallet would.
+    monkeypatch.setattr(services, "revoked_indexes", lambda number: [])
+    assert not any("revoked" in p for p in services.check_credential(token).problems)
+
+
 @pytest.mark.parametrize("content", ["not a token at all", '{"@context": []}', "", "a.b.c"])
 def test_something_that_is_not_a_credential_is_refused(runner, tmp_path, ready, content):
     result = verify(runner, tmp_path, content)
