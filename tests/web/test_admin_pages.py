@@ -179,6 +179,19 @@ def test_audit_log_filters_by_person_and_cohort_and_shows_before_and_after(login
     assert unknown.status_code == 400 and "There is nobody with the email" in unknown.get_data(as_text=True)
     in_cohort = client.get("/admin/audit?cohort=demo-running").get_data(as_text=True)
     assert "No changes recorded for this choice" in in_cohort
+    # A change recorded against a cohort shows under that cohort, and only there.
+    from lms.audit import services as audit
+    from lms.cohorts.models import Cohort
+
+    running = db.session.execute(select(Cohort).where(Cohort.slug == "demo-running")).scalar_one()
+    audit.record(person("admin@example.org"), "cohort.updated", "cohort", running.id, cohort_id=running.id,
+                 before={"capacity": 16}, after={"capacity": 18})
+    db.session.commit()
+    in_cohort = client.get("/admin/audit?cohort=demo-running").get_data(as_text=True)
+    assert "No changes recorded for this choice" not in in_cohort and "Organisation added" not in in_cohort
+    assert "18" in in_cohort
+    assert "No changes recorded for this choice" in client.get("/admin/audit?cohort=demo-finished").get_data(
+        as_text=True)
 
 
 def test_audit_log_pages(login_as):
@@ -200,3 +213,25 @@ def test_non_admins_cannot_use_the_admin_pages(login_as):
     for path in ("/admin/people", "/admin/organisations", "/admin/audit", "/admin/cohorts",
                  "/admin/cohorts/demo-running", "/admin/erasure-requests", "/admin/retention"):
         assert client.get(path).status_code == 403, path
+
+
+def test_organisations_sort_and_page(login_as):
+    client = login_as("admin")
+    for n in range(30):
+        db.session.add(Organisation(name=f"Zz Trust {n:02d}", kind="employer"))
+    db.session.commit()
+    first = client.get("/admin/organisations?sort=name").get_data(as_text=True)
+    total = db.session.execute(select(func.count(Organisation.id))).scalar_one()
+    assert f"Showing 1 to 25 of {total}" in first
+    assert first.index("Harbour Mind") < first.index("Recovery College Training Team")
+    second = client.get("/admin/organisations?sort=name&page=2").get_data(as_text=True)
+    assert f"Showing 26 to {total} of {total}" in second and "Zz Trust 29" in second and "Harbour Mind" not in second
+    newest = client.get("/admin/organisations?sort=newest").get_data(as_text=True)
+    assert "Zz Trust 29" in newest and "Harbour Mind" not in newest  # the 30 new ones fill the first page
+    by_kind = client.get("/admin/organisations?sort=kind").get_data(as_text=True)
+    assert "Zz Trust 00" in by_kind and "Recovery College Training Team" not in by_kind  # employers first
+    assert "Recovery College Training Team" in client.get("/admin/organisations?sort=kind&page=2").get_data(
+        as_text=True)
+    # A page number past the end, or nonsense, answers calmly.
+    assert client.get("/admin/organisations?page=999").status_code == 200
+    assert client.get("/admin/organisations?page=x&sort=nonsense").status_code == 200

@@ -826,3 +826,31 @@ def test_a_lead_tutor_who_is_the_blind_second_marker_sees_no_first_marking_anywh
     response = lead.get(f"/coursework/files/{feedback_file.id}")
     response.close()
     assert response.status_code == 200
+
+
+def test_only_the_scripts_markers_and_the_team_running_it_download_its_files(client, demo):
+    """tutor2 (a co-facilitator, not the lead) is not this script's marker: its file is not found for them,
+    as for another trainee; its first marker (here also the lead tutor) has it."""
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from lms.coursework import services as coursework
+    from lms.coursework.models import StoredFile
+    from tests.conftest import csrf_token, sign_in
+
+    accredited = assignment()
+    essay = FileStorage(io.BytesIO(pdf_bytes(b"my essay")), filename="essay.pdf")
+    submission = coursework.save_work(person("trainee1@example.org"), accredited.id, text="Essay.", files=[essay],
+                                      declaration=True, submit=True)
+    db.session.commit()
+    allocate([submission.id], TUTOR1)  # first marker: tutor1, the lead tutor
+    stored = db.session.execute(select(StoredFile).where(StoredFile.submission_id == submission.id)).scalar_one()
+    for email, allowed in ((TUTOR2, False), ("trainee2@example.org", False), (TUTOR1, True)):
+        assert sign_in(client, email).status_code == 302
+        response = client.get(f"/coursework/files/{stored.id}")
+        assert (response.status_code == 200) == allowed, email
+        if not allowed:
+            assert response.status_code == 404, email
+        response.close()
+        client.post("/sign-out", data={"csrf_token": csrf_token(client, "/home")})
