@@ -66,6 +66,34 @@ def test_the_pdf_is_tagged_a4_landscape_and_one_page(ready, issued):
     assert len(reader.pages) == 1
     box = reader.pages[0].mediabox
     assert (round(float(box.width)), round(float(box.height))) == (842, 595)
+    # Every font is embedded (a viewer without them shows the certificate as printed).
+    fonts = reader.pages[0]["/Resources"]["/Font"]
+    assert fonts
+    for font in fonts.values():
+        font = font.get_object()
+        descriptor = (font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font).get(
+            "/FontDescriptor")
+        assert descriptor is not None, font.get("/BaseFont")
+        descriptor = descriptor.get_object()
+        assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3")), font.get("/BaseFont")
+    # Reading order follows the page: the provider's line, then the one heading, then the rest.
+    kinds = []
+
+    def walk(node, depth=0):
+        node = node.get_object()
+        if isinstance(node, dict) and "/S" in node:
+            kinds.append(str(node["/S"]))
+        kids = node.get("/K") if isinstance(node, dict) else None
+        if kids is None or depth > 20:
+            return
+        for kid in (kids if isinstance(kids, list) else [kids]):
+            if hasattr(kid, "get_object") and isinstance(kid.get_object(), dict):
+                walk(kid, depth + 1)
+
+    walk(catalog["/StructTreeRoot"])
+    headings = [i for i, kind in enumerate(kinds) if kind.startswith("/H")]
+    paragraphs = [i for i, kind in enumerate(kinds) if kind == "/P"]
+    assert kinds.count("/H1") == 1 and paragraphs[0] < headings[0] < paragraphs[1], kinds
 
 
 def test_the_qr_code_decodes_to_the_verification_url(app, ready, issued):
