@@ -744,8 +744,21 @@ def admin_overview() -> tuple[list[CohortSummary], list[CertificateBatch]]:
 
 
 def history(certificate: Certificate):
-    """Every recorded change to this certificate, newest first."""
-    return events(object_type="certificate", object_id=certificate.id, limit=100)
+    """Every recorded change to this certificate, newest first, with the holder's changes of the name
+    they want printed since it was issued (the certificate keeps its name until it is reissued)."""
+    changes = events(object_type="certificate", object_id=certificate.id, limit=100)
+    if certificate.trainee_id is not None:
+        changes += [event for event in events(object_type="user", object_id=certificate.trainee_id, limit=100)
+                    if event.action == "certificate_name.confirmed" and event.created_at >= certificate.issued_at]
+    return sorted(changes, key=lambda event: (event.created_at, event.id), reverse=True)
+
+
+def name_asked_for(event) -> str:
+    """The name a holder confirmed, from its audit event (for the certificate's history)."""
+    try:
+        return json.loads(event.after or "{}").get("name", "")
+    except ValueError:
+        return ""
 
 
 def list_for_cohort(slug: str) -> list[dict]:

@@ -94,7 +94,8 @@ def show(serial):
     trainee_name = services.holders_name_now(certificate) if admin else None
     return render_template("certificates/show.html", **rendering.certificate_values(certificate),
                            current=services.replaced_by(certificate), admin=admin,
-                           history=services.history(certificate) if admin else [], trainee_name=trainee_name)
+                           history=services.history(certificate) if admin else [], trainee_name=trainee_name,
+                           name_asked_for=services.name_asked_for)
 
 
 @bp.route("/certificates/<serial>/certificate.pdf")

@@ -221,6 +221,13 @@ def test_changing_the_name_after_issue_tells_the_admins_and_keeps_the_certificat
     admin = user("admin@example.org")
     assert db.session.execute(select(Notification).where(
         Notification.user_id == admin.id, Notification.subject == "A certificate may need reissuing")).first()
+    # The certificate's own history shows the request, beside its issue.
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/home")})
+    sign_in(client, "admin@example.org")
+    page = client.get(f"/certificates/{certificate_of('trainee13@example.org').serial}").get_data(as_text=True)
+    history = page[page.index("<h2>History</h2>"):]
+    assert "The holder asked for the name “Maya R. Patel” on their certificates" in history
+    assert "until it is reissued" in history and "Issued" in history
 
 
 def test_only_trainees_have_a_name_page(login_as, ready):
