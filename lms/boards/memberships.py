@@ -82,13 +82,20 @@ def trainee_cohorts(user: User) -> list[Cohort]:
                 .scalars())
 
 
-def groups_list(user: User) -> list[GroupRow]:
-    """Study groups in the cohorts ``user`` belongs to (all of them, for admins), with member counts."""
+GROUPS_PER_PAGE = 25
+
+
+def groups_list(user: User, page_number: int = 1) -> tuple[list[GroupRow], rules.Page]:
+    """A page of the study groups in the cohorts ``user`` belongs to (all of them, for admins), with member
+    counts. The number of queries does not depend on how many groups there are."""
     viewer = viewer_for(user)
     query = select(StudyGroup).options(joinedload(StudyGroup.board), joinedload(StudyGroup.cohort))
     if not viewer.is_admin:
         query = query.where(StudyGroup.cohort_id.in_(viewer.cohorts))
-    groups = list(db.session.execute(query.order_by(StudyGroup.cohort_id, StudyGroup.name)).unique().scalars())
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page = rules.page_for(page_number, GROUPS_PER_PAGE, total)
+    groups = list(db.session.execute(query.order_by(StudyGroup.cohort_id, StudyGroup.name, StudyGroup.id)
+                                     .limit(page.size).offset((page.number - 1) * page.size)).unique().scalars())
     board_ids = [g.board.id for g in groups if g.board is not None]
     counts = dict(db.session.execute(
         select(BoardMember.board_id, func.count(BoardMember.id))
@@ -100,7 +107,7 @@ def groups_list(user: User) -> list[GroupRow]:
         status = ("member" if board.id in viewer.member_boards
                   else "invited" if board.id in viewer.invited_boards else None)
         rows.append(GroupRow(group, counts.get(board.id, 0), status))
-    return rows
+    return rows, page
 
 
 def create_group(user: User, cohort_id: int | None, name: str, purpose: str, is_open: bool) -> Result:

@@ -278,7 +278,8 @@ def search():
 @bp.route("/boards/groups")
 @requires()
 def groups():
-    return render_template("boards/groups.html", rows=memberships.groups_list(current_user),
+    rows, page = memberships.groups_list(current_user, _page())
+    return render_template("boards/groups.html", rows=rows, page=page,
                            can_start=bool(current_user.cohort_ids_for(Role.TRAINEE)), form=ActionForm())
 
 

@@ -108,3 +108,27 @@ def test_a_board_page_issues_the_same_queries_for_100_or_20000_threads(client, b
     index = measure(client, count_queries, "/boards")
     assert index[0] <= MAX_QUERIES and index[1] < 2.0
     print({"small board": small[:2], "20,000 threads": big[:2], "page 600": far[:2], "index": index[:2]})
+
+
+def test_the_study_groups_list_is_paged_with_the_same_queries_for_2_or_300_groups(client, boards, count_queries):
+    from lms.boards.models import StudyGroup
+    from lms.boards.rules import BoardKind
+
+    assert sign_in(client, "admin@example.org").status_code == 302
+    few, _, page = measure(client, count_queries, "/boards/groups")
+    assert "Pages of study groups" not in page
+    running = db.session.execute(select(Cohort).where(Cohort.slug == "demo-running")).scalar_one()
+    creator = people("trainee1@example.org")[0]
+    for n in range(300):
+        group = StudyGroup(cohort_id=running.id, name=f"Group {n:03d}", purpose="Reading.", open=True,
+                           created_by_id=creator.id)
+        db.session.add(group)
+        db.session.flush()
+        db.session.add(Board(key=f"group:{group.id}", kind=BoardKind.GROUP.value, name=group.name,
+                             description="Reading.", cohort_id=running.id, study_group_id=group.id))
+    db.session.commit()
+    many, _, page = measure(client, count_queries, "/boards/groups")
+    assert many == few
+    assert page.count('<th scope="row"><a href="/boards/groups/') == 25 and "Page 1 of 13" in page
+    last = client.get("/boards/groups?page=13").get_data(as_text=True)
+    assert "Page 13 of 13" in last and last.count('<th scope="row"><a href="/boards/groups/') == 302 - 12 * 25
