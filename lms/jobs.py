@@ -99,7 +99,6 @@ def work(redis_url: str, name: str = QUEUE_NAME, *, burst: bool = False) -> None
     from redis import Redis
     from rq import SimpleWorker
 
-    # No socket timeout here: the worker blocks on the queue while it waits for work.
+    # No socket timeout here (unlike `queue`): the worker blocks on the queue while it waits for work.
     connection = Redis.from_url(redis_url, socket_connect_timeout=2)
-    job_queue = queue(redis_url, name)
-    SimpleWorker([job_queue.name], connection=connection).work(burst=burst, logging_level="WARNING")
+    SimpleWorker([name], connection=connection).work(burst=burst, logging_level="WARNING")

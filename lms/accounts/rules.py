@@ -19,11 +19,19 @@ RESET_EMAILS_PER_WINDOW = 3
 RESET_EMAIL_WINDOW = timedelta(hours=1)
 
 # When a person wants notifications by e-mail (stored in User.notification_email).
+EMAIL_IMMEDIATELY = "immediately"
+EMAIL_DAILY = "daily"
+EMAIL_NEVER = "never"
 NOTIFICATION_EMAIL_CHOICES = {
-    "immediately": "Straight away: one e-mail for each notification",
-    "daily": "Once a day: a daily digest of what happened",
-    "never": "Never: I will check my notifications in the LMS",
+    EMAIL_IMMEDIATELY: "Straight away: one e-mail for each notification",
+    EMAIL_DAILY: "Once a day: a daily digest of what happened",
+    EMAIL_NEVER: "Never: I will check my notifications in the LMS",
 }
+
+
+def email_choice(value: str | None) -> str:
+    """A person's e-mail preference (``User.notification_email``), with anything unknown read as "immediately"."""
+    return value if value in NOTIFICATION_EMAIL_CHOICES else EMAIL_IMMEDIATELY
 
 
 class LinkState(Enum):

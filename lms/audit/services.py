@@ -49,8 +49,8 @@ def changes(old: dict, new: dict) -> tuple[dict, dict]:
 
 
 def events(*, person_id: int | None = None, cohort_id: int | None = None, object_type: str | None = None,
-           object_id=None, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
-    """Audit events, newest first, filtered by the person (actor or subject), cohort or object."""
+           object_id=None, action: str | None = None, limit: int = 50, offset: int = 0) -> list[AuditEvent]:
+    """Audit events, newest first, filtered by the person (actor or subject), cohort, object or action."""
     query = select(AuditEvent).options(selectinload(AuditEvent.actor), selectinload(AuditEvent.subject_user))
     if person_id is not None:
         query = query.where((AuditEvent.actor_id == person_id) | (AuditEvent.subject_user_id == person_id))
@@ -60,5 +60,7 @@ def events(*, person_id: int | None = None, cohort_id: int | None = None, object
         query = query.where(AuditEvent.object_type == object_type)
     if object_id is not None:
         query = query.where(AuditEvent.object_id == str(object_id))
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
     query = query.order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc()).limit(limit).offset(offset)
     return list(db.session.execute(query).scalars())

@@ -426,15 +426,3 @@ def page_of_position(position: int, size: int) -> int:
     return position // size + 1
 
 
-# ---------------------------------------------------------------------------
-# E-mail choices
-# ---------------------------------------------------------------------------
-
-EMAIL_IMMEDIATELY = "immediately"
-EMAIL_DAILY = "daily"
-EMAIL_NEVER = "never"
-
-
-def email_choice(value: str | None) -> str:
-    """A person's e-mail preference, with anything unknown read as "immediately"."""
-    return value if value in (EMAIL_IMMEDIATELY, EMAIL_DAILY, EMAIL_NEVER) else EMAIL_IMMEDIATELY

@@ -23,6 +23,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from lms import ratelimits
 from lms.accounts.models import RoleGrant, User
+from lms.accounts.rules import EMAIL_DAILY, EMAIL_IMMEDIATELY, email_choice
 from lms.authz.access import object_or_404
 from lms.authz.roles import Role
 from lms.boards import rules, search
@@ -874,10 +875,10 @@ def email_by_choice(user: User, subject: str, body: str, link: str, digest_post_
     E-mails never carry what people wrote (posts may hold personal stories):
     they say that something happened and link to it.
     """
-    choice = rules.email_choice(getattr(user, "notification_email", rules.EMAIL_IMMEDIATELY))
-    if choice == rules.EMAIL_IMMEDIATELY:
+    choice = email_choice(user.notification_email)
+    if choice == EMAIL_IMMEDIATELY:
         send_email(user.email, subject, f"{body}\n\n{current_app.config['LMS_BASE_URL']}{link}")
-    elif choice == rules.EMAIL_DAILY and digest_post_id is not None:
+    elif choice == EMAIL_DAILY and digest_post_id is not None:
         db.session.add(DigestItem(user_id=user.id, post_id=digest_post_id))
 
 
@@ -921,9 +922,8 @@ def send_daily_digests(now: datetime | None = None) -> int:
     base = current_app.config["LMS_BASE_URL"]
     for user_items in by_user.values():
         user = user_items[0].user
-        wanted = rules.email_choice(getattr(user, "notification_email", rules.EMAIL_IMMEDIATELY))
         lines: dict[str, list[str]] = defaultdict(list)
-        if user.active and wanted == rules.EMAIL_DAILY:
+        if user.active and email_choice(user.notification_email) == EMAIL_DAILY:
             readable: dict[int, bool] = {}
             for item in user_items:
                 post = item.post

@@ -748,8 +748,9 @@ def history(certificate: Certificate):
     they want printed since it was issued (the certificate keeps its name until it is reissued)."""
     changes = events(object_type="certificate", object_id=certificate.id, limit=100)
     if certificate.trainee_id is not None:
-        changes += [event for event in events(object_type="user", object_id=certificate.trainee_id, limit=100)
-                    if event.action == "certificate_name.confirmed" and event.created_at >= certificate.issued_at]
+        changes += [event for event in events(object_type="user", object_id=certificate.trainee_id,
+                                              action="certificate_name.confirmed", limit=100)
+                    if event.created_at >= certificate.issued_at]
     return sorted(changes, key=lambda event: (event.created_at, event.id), reverse=True)
 
 

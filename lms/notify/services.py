@@ -23,6 +23,7 @@ from sqlalchemy import func, select, update
 
 from lms import jobs
 from lms.accounts.models import User
+from lms.accounts.rules import EMAIL_DAILY, EMAIL_IMMEDIATELY, EMAIL_NEVER, email_choice
 from lms.database import utcnow
 from lms.extensions import db
 from lms.notify.models import Notification, OutboxEmail
@@ -37,10 +38,10 @@ def notify(user: User, subject: str, body: str = "", link: str | None = None, em
     straight away whatever the choice."""
     notification = Notification(user_id=user.id, subject=subject, body=body, link=link)
     db.session.add(notification)
-    choice = getattr(user, "notification_email", "immediately")
-    if email and (required or choice not in ("daily", "never")):
+    choice = email_choice(user.notification_email)
+    if email and (required or choice == EMAIL_IMMEDIATELY):
         send_email(user.email, subject, _with_link(body, link))
-    elif email and choice == "daily":
+    elif email and choice == EMAIL_DAILY:
         notification.email_pending = True
     db.session.flush()
     return notification
@@ -65,7 +66,7 @@ def send_notification_digests() -> int:
     sent = 0
     for user_id, notifications in by_user.items():
         user = people.get(user_id)
-        if user is not None and user.active and getattr(user, "notification_email", "") != "never":
+        if user is not None and user.active and email_choice(user.notification_email) != EMAIL_NEVER:
             count = len(notifications)
             lines = [f"Hello {user.display_name},", "",
                      f"You have {'1 notification' if count == 1 else f'{count} notifications'} from the last day:"]
@@ -110,14 +111,16 @@ def retry_unsent(older_than: timedelta, limit: int = 500) -> tuple[int, int, int
     was to send them stopped before it did. Only those older than ``older_than`` (a newer one may
     still be on its way) and younger than RETRY_FOR. Returns (sent, still failing, given up)."""
     now = utcnow()
+    unsent = OutboxEmail.sent_at.is_(None)
+    # Those given up are counted, never fetched: however many there are, they cannot crowd out the rest.
+    given_up = db.session.execute(select(func.count(OutboxEmail.id)).where(
+        unsent, OutboxEmail.created_at < now - RETRY_FOR)).scalar_one()
     waiting = list(db.session.execute(
-        select(OutboxEmail).where(OutboxEmail.sent_at.is_(None), OutboxEmail.created_at <= now - older_than)
+        select(OutboxEmail).where(unsent, OutboxEmail.created_at <= now - older_than,
+                                  OutboxEmail.created_at >= now - RETRY_FOR)
         .order_by(OutboxEmail.id).limit(limit)).scalars())
-    sent = failing = given_up = 0
+    sent = failing = 0
     for message in waiting:
-        if message.created_at < now - RETRY_FOR:
-            given_up += 1
-            continue
         send(message)
         db.session.commit()  # each recorded as soon as it has gone
         if message.sent_at is not None:

@@ -148,7 +148,7 @@ def _coursework_records(cohort_id: int) -> tuple[list, list, list]:
     return moderation, comments, mitigation
 
 
-def _agreed_marks(cohort_id: int, enrolment_id: int | None = None, state: str = "agreed") -> list[tuple[int, int]]:
+def _cohort_marks(cohort_id: int, enrolment_id: int | None = None, state: str = "agreed") -> list[tuple[int, int]]:
     """(submission id, enrolment id) of the cohort's marks in `state`: by default agreed, not yet ratified."""
     try:
         from lms.coursework.models import Assignment, Submission
@@ -162,7 +162,7 @@ def _agreed_marks(cohort_id: int, enrolment_id: int | None = None, state: str = 
 
 
 def _ratify_agreed(actor: User, board: ExamBoard, enrolment_id: int | None = None) -> int:
-    waiting = _agreed_marks(board.cohort_id, enrolment_id)
+    waiting = _cohort_marks(board.cohort_id, enrolment_id)
     if not waiting:
         return 0
     from lms.coursework.marking import ratify_marks
@@ -178,9 +178,9 @@ def board_page(actor: User, board_id: int, as_of: datetime) -> BoardPage:
     waiting: dict[int, int] = {}
     unreleased = 0
     if board.status == "ratified":
-        for _, enrolment_id in _agreed_marks(board.cohort_id):
+        for _, enrolment_id in _cohort_marks(board.cohort_id):
             waiting[enrolment_id] = waiting.get(enrolment_id, 0) + 1
-        unreleased = len(_agreed_marks(board.cohort_id, state="ratified"))
+        unreleased = len(_cohort_marks(board.cohort_id, state="ratified"))
     return BoardPage(board, _proposals(board, as_of), _standing(board), history, moderation, comments, mitigation,
                      waiting, unreleased)
 
@@ -215,7 +215,7 @@ def ratify_since(actor: User, board_id: int, version, reason: str, as_of: dateti
     if not reason:
         raise BoardRefused([("since-reason", "Give the reason, for example \u201cSecond-attempt marks agreed after "
                                              "the board met, ratified by the chair\u201d. It is kept in the record.")])
-    waiting = _agreed_marks(board.cohort_id)
+    waiting = _cohort_marks(board.cohort_id)
     marks = _ratify_agreed(actor, board)
     changed_enrolments = {enrolment_id for _, enrolment_id in waiting}
     standing = _standing(board)

@@ -204,13 +204,13 @@ def facts_for(enrolments: list[Enrolment], as_of: datetime, *, released_only: bo
                                     diary_entries=count, ratified=enrolment.id in ratified,
                                     opted_out_of_assessment=enrolment.id in opted_out)
         last = [moment for moment in (diary_last.get(enrolment.trainee_id), touched.get(enrolment.id)) if moment]
+        shared_here, waiting_here = shared.get(enrolment.trainee_id, (0, 0))
         counted_days = [d for d, outcome in zip(day_dates, per_day) if outcome in ("counted", "caught_up")]
         if counted_days:
             last.append(datetime.combine(max(counted_days), datetime.min.time(), tzinfo=as_of.tzinfo))
         extras[enrolment.id] = Extras(
             per_day=per_day, day_dates=day_dates, units_done=units.get(enrolment.id, 0), diary_entries=count,
-            shared_entries=shared.get(enrolment.trainee_id, (0, 0))[0],
-            waiting_for_comment=shared.get(enrolment.trainee_id, (0, 0))[1], extension=extensions.get(enrolment.id, ""),
+            shared_entries=shared_here, waiting_for_comment=waiting_here, extension=extensions.get(enrolment.id, ""),
             mitigation=claims.get(enrolment.id, ""), last_activity=max(last) if last else None,
             ratified=enrolment.id in ratified)
     return facts, extras

@@ -137,8 +137,10 @@ def test_pages():
 def test_flood_message_and_email_choice():
     assert "wait 3 minutes" in rules.flood_message(3)
     assert "wait 1 minute " in rules.flood_message(1)
-    assert rules.email_choice("daily") == "daily"
-    assert rules.email_choice(None) == "immediately"
+    from lms.accounts.rules import email_choice  # the profile's choice, used by boards and notifications
+
+    assert email_choice("daily") == "daily"
+    assert email_choice(None) == "immediately"
 
 
 def test_a_quotation_of_a_withdrawn_post_is_taken_out():
