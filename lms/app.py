@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from flask import Flask, g
@@ -46,7 +47,22 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    tune_garbage_collector(app.config["LMS_GC_THRESHOLD"])
     return app
+
+
+def tune_garbage_collector(threshold: int) -> None:
+    """Run the cyclic garbage collector less often (see LMS_GC_THRESHOLD), and leave what the app made at
+    start-up (modules, templates, the course) out of its later passes (once a process: a test run builds
+    many apps, and what a frozen one held would never be freed)."""
+    if threshold:
+        gc.set_threshold(threshold, 20, 10)
+        if not _frozen:
+            _frozen.append(True)
+            gc.freeze()
+
+
+_frozen: list[bool] = []
 
 
 def register_proxies(app: Flask) -> None:

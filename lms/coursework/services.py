@@ -24,7 +24,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context, url_for
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, load_only, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -282,11 +282,19 @@ def granted_extension(submission: Submission | None) -> datetime | None:
 
 def deadlines_for(assignment: Assignment, submission: Submission | None) -> Deadlines:
     """Due date, cut-off, extension and closing time of an attempt (the first, when `submission` is None)."""
-    if submission is not None and submission.attempt > 1 and submission.due_at:
-        due, cut_off = submission.due_at, submission.cut_off_at or submission.due_at
+    if submission is None:
+        return _deadlines(assignment, 1, None, None, None)
+    return _deadlines(assignment, submission.attempt, submission.due_at, submission.cut_off_at,
+                      granted_extension(submission))
+
+
+def _deadlines(assignment: Assignment, attempt: int, due_at: datetime | None, cut_off_at: datetime | None,
+               extended: datetime | None) -> Deadlines:
+    """`deadlines_for` from an attempt's own columns (a later attempt carries its own dates)."""
+    if attempt > 1 and due_at:
+        due, cut_off = due_at, cut_off_at or due_at
     else:
         due, cut_off = assignment.due_at, assignment.cut_off_at
-    extended = granted_extension(submission)
     closes = closing_time(due, cut_off, extended, assignment.cut_off_working_days, zone(),
                           closures_for(assignment.cohort.course_slug))
     return Deadlines(due, cut_off, extended, effective_deadline(due, extended), closes)
@@ -1091,18 +1099,27 @@ def assessment_facts(enrolment_ids, *, released_only: bool = True) -> dict[int, 
     enrolment_ids = list(enrolment_ids)
     if not enrolment_ids:
         return {}
-    # Only the columns the facts need (not the essays), and each assignment loaded once.
+    # Plain rows of only the columns the facts need (not the essays): a caseload of hundreds of
+    # attempts reads several times quicker than as objects.
     submissions = db.session.execute(
-        select(Submission).options(
-            load_only(Submission.enrolment_id, Submission.assignment_id, Submission.attempt, Submission.status,
-                      Submission.state, Submission.submitted_at, Submission.mark, Submission.due_at,
-                      Submission.cut_off_at),
-            selectinload(Submission.assignment).joinedload(Assignment.cohort),
-            selectinload(Submission.extensions))
-        .where(Submission.enrolment_id.in_(enrolment_ids)).order_by(Submission.attempt)).scalars().all()
-    accepted = set(db.session.execute(select(MitigatingClaim.submission_id).where(
-        MitigatingClaim.submission_id.in_([s.id for s in submissions]),
-        MitigatingClaim.status == "accepted")).scalars()) if submissions else set()
+        select(Submission.id, Submission.enrolment_id, Submission.assignment_id, Submission.attempt,
+               Submission.status, Submission.state, Submission.submitted_at, Submission.mark,
+               # A first attempt's dates are its assignment's, so only later attempts' are read (parsing
+               # timestamps is most of the cost of these rows).
+               case((Submission.attempt > 1, Submission.due_at)).label("due_at"),
+               case((Submission.attempt > 1, Submission.cut_off_at)).label("cut_off_at"))
+        .where(Submission.enrolment_id.in_(enrolment_ids)).order_by(Submission.attempt)).all()
+    granted: dict[int, datetime] = {}
+    accepted: set[int] = set()
+    if submissions:
+        submission_ids = [s.id for s in submissions]
+        for submission_id, until in db.session.execute(
+                select(Extension.submission_id, Extension.granted_until).where(
+                    Extension.submission_id.in_(submission_ids), Extension.status.in_(("approved", "shortened")),
+                    Extension.granted_until.is_not(None))):
+            granted[submission_id] = max(granted.get(submission_id, until), until)
+        accepted = set(db.session.execute(select(MitigatingClaim.submission_id).where(
+            MitigatingClaim.submission_id.in_(submission_ids), MitigatingClaim.status == "accepted")).scalars())
     counted = {MarkingState.RELEASED.value} if released_only else {
         MarkingState.AGREED.value, MarkingState.RATIFIED.value, MarkingState.RELEASED.value}
     attempts: dict[int, dict[str, list]] = {}
@@ -1112,19 +1129,28 @@ def assessment_facts(enrolment_ids, *, released_only: bool = True) -> dict[int, 
     pairs = db.session.execute(
         select(Enrolment.id, Assignment.id).join(Assignment, Assignment.cohort_id == Enrolment.cohort_id)
         .where(Enrolment.id.in_(enrolment_ids)).order_by(Assignment.id)).all()
-    missing = {assignment_id for enrolment_id, assignment_id in pairs if (enrolment_id, assignment_id) not in started}
+    wanted = {assignment_id for _, assignment_id in pairs} | {s.assignment_id for s in submissions}
     assignments = {a.id: a for a in db.session.execute(  # always run, so the page's query count stays fixed
-        select(Assignment).options(joinedload(Assignment.cohort)).where(Assignment.id.in_(missing))).scalars()}
+        select(Assignment).options(joinedload(Assignment.cohort)).where(Assignment.id.in_(wanted))).scalars()}
+    # Most attempts share their assignment's dates: work each set of dates out once.
+    worked_out: dict[tuple, Deadlines] = {}
+
+    def deadlines(assignment_id, attempt=1, due_at=None, cut_off_at=None, extended=None) -> Deadlines:
+        key = (assignment_id, attempt > 1 and due_at, attempt > 1 and due_at and cut_off_at, extended)
+        found = worked_out.get(key)
+        if found is None:
+            found = worked_out[key] = _deadlines(assignments[assignment_id], attempt, due_at, cut_off_at, extended)
+        return found
+
     for enrolment_id, assignment_id in pairs:
         if (enrolment_id, assignment_id) not in started:
-            assignment = assignments[assignment_id]
-            attempts.setdefault(enrolment_id, {}).setdefault(assignment.assessment_slug, []).append(
-                Attempt(due=deadlines_for(assignment, None).due))
+            attempts.setdefault(enrolment_id, {}).setdefault(assignments[assignment_id].assessment_slug, []).append(
+                Attempt(due=deadlines(assignment_id).due))
     for s in submissions:
-        deadlines = deadlines_for(s.assignment, s)
-        attempts.setdefault(s.enrolment_id, {}).setdefault(s.assignment.assessment_slug, []).append(Attempt(
-            due=deadlines.due, submitted_at=s.submitted_at if s.status == "submitted" else None,
-            mark=s.mark if s.state in counted else None, extension_until=deadlines.extension_until,
-            mitigation_accepted=s.id in accepted))
+        dates = deadlines(s.assignment_id, s.attempt, s.due_at, s.cut_off_at, granted.get(s.id))
+        attempts.setdefault(s.enrolment_id, {}).setdefault(assignments[s.assignment_id].assessment_slug, []).append(
+            Attempt(due=dates.due, submitted_at=s.submitted_at if s.status == "submitted" else None,
+                    mark=s.mark if s.state in counted else None, extension_until=dates.extension_until,
+                    mitigation_accepted=s.id in accepted))
     return {enrolment_id: {slug: AssessmentFacts(attempts=tuple(items)) for slug, items in by_slug.items()}
             for enrolment_id, by_slug in attempts.items()}

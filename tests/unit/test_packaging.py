@@ -20,6 +20,27 @@ def test_every_lms_package_is_declared():
         assert data in declared
 
 
+def test_the_garbage_collector_setting_defaults_to_fewer_runs_and_refuses_words(tmp_path):
+    import gc
+
+    from lms.app import tune_garbage_collector
+    from lms.config import settings_from_env
+
+    assert settings_from_env(tmp_path, env={})["LMS_GC_THRESHOLD"] == 50_000
+    assert settings_from_env(tmp_path, env={"LMS_GC_THRESHOLD": "0"})["LMS_GC_THRESHOLD"] == 0
+    for bad in ("often", "-1"):
+        with pytest.raises(ValueError, match="LMS_GC_THRESHOLD"):
+            settings_from_env(tmp_path, env={"LMS_GC_THRESHOLD": bad})
+    before = gc.get_threshold()
+    try:
+        tune_garbage_collector(12_345)
+        assert gc.get_threshold()[0] == 12_345
+        tune_garbage_collector(0)  # 0 leaves the collector as it is
+        assert gc.get_threshold()[0] == 12_345
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_the_upload_limit_setting_sizes_the_request_limit_and_refuses_words(tmp_path):
     from lms.config import settings_from_env
 
