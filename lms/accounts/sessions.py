@@ -69,27 +69,29 @@ class ServerSessionInterface(SessionInterface):
         try:
             return self._load(app, token)
         except SQLAlchemyError:
+            db.session.rollback()
             # The database is away: carry on signed out; the page says what it can.
             app.logger.warning("Session store unavailable")
             return ServerSession(unavailable=True)
 
     def _load(self, app, token):
+        # Read through the request's own database session, so the page's queries reuse its connection
+        # (one fewer taken from the pool, and pinged, per request).
         digest = token_digest(token)
-        with db.engine.begin() as conn:
-            row = conn.execute(
-                select(WebSession.data, WebSession.created_at, WebSession.last_seen_at)
-                .where(WebSession.id == digest)
-            ).first()
-            if row is None:
-                return ServerSession()
-            now = utcnow()
-            created_at = _aware(row.created_at)
-            last_seen_at = _aware(row.last_seen_at)
-            idle = timedelta(minutes=app.config["LMS_SESSION_IDLE_MINUTES"])
-            absolute = timedelta(hours=app.config["LMS_SESSION_ABSOLUTE_HOURS"])
-            if now - last_seen_at > idle or now - created_at > absolute:
+        row = db.session.execute(
+            select(WebSession.data, WebSession.created_at, WebSession.last_seen_at).where(WebSession.id == digest)
+        ).first()
+        if row is None:
+            return ServerSession()
+        now = utcnow()
+        created_at = _aware(row.created_at)
+        last_seen_at = _aware(row.last_seen_at)
+        idle = timedelta(minutes=app.config["LMS_SESSION_IDLE_MINUTES"])
+        absolute = timedelta(hours=app.config["LMS_SESSION_ABSOLUTE_HOURS"])
+        if now - last_seen_at > idle or now - created_at > absolute:
+            with db.engine.begin() as conn:
                 conn.execute(delete(TABLE).where(TABLE.c.id == digest))
-                return ServerSession()
+            return ServerSession()
         try:
             data = serializer.loads(row.data)
         except ValueError:
@@ -109,6 +111,9 @@ class ServerSessionInterface(SessionInterface):
         domain = self.get_cookie_domain(app)
         path = self.get_cookie_path(app)
         now = utcnow()
+        touch = session.last_seen is None or now - session.last_seen > TOUCH_INTERVAL
+        if not session.old_token and (not session if session.new else not (session.modified or touch)):
+            return  # most requests: nothing to write, so no connection is taken from the pool
         with db.engine.begin() as conn:
             if session.old_token:
                 conn.execute(delete(TABLE).where(TABLE.c.id == token_digest(session.old_token)))
@@ -127,7 +132,7 @@ class ServerSessionInterface(SessionInterface):
                     data=serializer.dumps(dict(session)), user_id=_user_id(session), last_seen_at=now,
                 ))
                 session.last_seen = now
-            elif session.last_seen is None or now - session.last_seen > TOUCH_INTERVAL:
+            elif touch:
                 conn.execute(update(TABLE).where(TABLE.c.id == token_digest(session.token)).values(
                     last_seen_at=now))
                 return

@@ -840,16 +840,22 @@ def attendance_of(enrolments: list[Enrolment], *, figures_only: bool = False) ->
     rules_by_course: dict[str, tuple[AttendanceRules, str | None]] = {}
     worked_out: dict[tuple, Figures] = {}
     result = []
+    # Each cohort's days and rules, worked out once for all its trainees.
+    by_cohort: dict[int, tuple[list[CourseDay], list[int], AttendanceRules, str | None]] = {}
     for enrolment in enrolments:
         cohort = enrolment.cohort
-        if cohort.course_slug not in rules_by_course:
-            rules_by_course[cohort.course_slug] = course_rules(cohort.course_slug)
-        rules, problem = rules_by_course[cohort.course_slug]
-        days = list(cohort.days)
-        if len(days) > rules.planned_days:
-            rules = replace(rules, planned_days=len(days))
-        day_marks = [marks.get((day.id, enrolment.trainee_id)) for day in days]
-        day_catch_ups = [catch_ups.get((day.id, enrolment.trainee_id)) for day in days]
+        if cohort.id not in by_cohort:
+            if cohort.course_slug not in rules_by_course:
+                rules_by_course[cohort.course_slug] = course_rules(cohort.course_slug)
+            rules, problem = rules_by_course[cohort.course_slug]
+            days = list(cohort.days)
+            if len(days) > rules.planned_days:
+                rules = replace(rules, planned_days=len(days))
+            by_cohort[cohort.id] = (days, [day.id for day in days], rules, problem)
+        days, ids_of_days, rules, problem = by_cohort[cohort.id]
+        trainee_id = enrolment.trainee_id
+        day_marks = [marks.get((day_id, trainee_id)) for day_id in ids_of_days]
+        day_catch_ups = [catch_ups.get((day_id, trainee_id)) for day_id in ids_of_days]
         withdrawn = enrolment.status not in ON_THE_REGISTER
         # Many trainees share the same pattern of marks: work each pattern's figures out once.
         # (The rules are named by course and length, not hashed: hashing them for each of 500 trainees costs more
@@ -861,7 +867,7 @@ def attendance_of(enrolments: list[Enrolment], *, figures_only: bool = False) ->
             found = worked_out[key] = figures([_mark_for_rules(m, c) for m, c in zip(day_marks, day_catch_ups)],
                                               rules, withdrawn=withdrawn)
         result.append(TraineeAttendance(
-            enrolment=enrolment, days=days, marks=day_marks, catch_ups=day_catch_ups, figures=found,
+            enrolment=enrolment, days=list(days), marks=day_marks, catch_ups=day_catch_ups, figures=found,
             rules=rules, rules_problem=problem,
         ))
     return result

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from lms.accounts.models import User
@@ -52,6 +52,8 @@ class DiaryEntry(db.Model):
 
     __tablename__ = "diary_entries"
     __sealed_owner__ = "trainee_id"
+    # Supervisors' pages count each trainee's saved entries and find the latest: from this index alone.
+    __table_args__ = (Index("ix_diary_entries_counts", "trainee_id", "status", "saved_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trainee_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

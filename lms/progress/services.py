@@ -25,6 +25,7 @@ from lms.authz.roles import Role
 from lms.cohorts.models import Cohort, Enrolment
 from lms.cohorts.policies import is_admin, teaches
 from lms.cohorts.rules import csv_safe
+from lms.cohorts.services import Page, page_number
 from lms.database import utcnow
 from lms.extensions import db
 from lms.progress import policies
@@ -299,6 +300,17 @@ SORTS = {
     "cohort": lambda row: (row.enrolment.cohort.start_date, row.enrolment.cohort.name),
 }
 FILTERS = {"all": "Everyone", "at-risk": "Trainees who may need support"}
+
+
+CASELOAD_PAGE = 50  # trainees a page of the caseload shows (a supervisor may have hundreds)
+
+
+def page_of(rows: list[ProgressRow], raw_page) -> Page:
+    """One page of the arranged rows; a page number past the end shows the last page."""
+    count = max(1, -(-len(rows) // CASELOAD_PAGE))
+    number = min(page_number(raw_page), count)
+    start = (number - 1) * CASELOAD_PAGE
+    return Page(rows[start:start + CASELOAD_PAGE], len(rows), number, CASELOAD_PAGE)
 
 
 def arrange(rows: list[ProgressRow], filter_by: str, sort: str, descending: bool) -> list[ProgressRow]:

@@ -64,8 +64,9 @@ def overview():
     filter_by, sort, descending = _grid_args()
     rows = services.caseload(current_user, utcnow())
     cohorts = services.visible_cohorts(current_user)
-    return render_template("progress/overview.html", rows=services.arrange(rows, filter_by, sort, descending),
-                           total=len(rows), filter_by=filter_by, sort=sort, descending=descending,
+    page = services.page_of(services.arrange(rows, filter_by, sort, descending), request.args.get("page"))
+    return render_template("progress/overview.html", rows=page.items, page=page, total=len(rows),
+                           filter_by=filter_by, sort=sort, descending=descending,
                            filters=services.FILTERS, cohorts=cohorts, is_admin=current_user.has_role(Role.ADMIN))
 
 

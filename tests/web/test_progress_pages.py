@@ -167,9 +167,26 @@ def test_supervisor_dashboard_queries_do_not_grow_with_trainees(client, demo, co
     db.session.commit()
     with count_queries() as large:
         response = client.get("/progress/overview")
-    assert response.status_code == 200 and response.data.count(b"<th scope=\"row\">") == 500
+    # 500 trainees: the first 50 (by name) show, with the way to the rest.
+    page = " ".join(response.get_data(as_text=True).split())
+    assert response.status_code == 200 and response.data.count(b"<th scope=\"row\">") == 50
+    assert "Showing 1 to 50 of 500 trainees." in page and "Page 1 of 10" in page and 'rel="next"' in page
     assert len(large) == len(small), (len(small), len(large))
     print(f"progress overview: {len(small)} queries for 50 trainees, {len(large)} for 500")
+
+    last = " ".join(client.get("/progress/overview?page=10&sort=name&order=desc").get_data(as_text=True).split())
+    assert "Showing 451 to 500 of 500 trainees." in last and "Page 10 of 10" in last and 'rel="next"' not in last
+    assert "page=9" in last and "order=desc" in last  # the way back keeps the order
+    beyond = " ".join(client.get("/progress/overview?page=999").get_data(as_text=True).split())
+    assert "Page 10 of 10" in beyond  # past the end: the last page, not an empty one
+    assert "Page 1 of 10" in " ".join(client.get("/progress/overview?page=nonsense").get_data(as_text=True).split())
+    # One in five was absent on each of six days: 100 may need support, two pages of them.
+    at_risk = " ".join(client.get("/progress/overview?filter=at-risk").get_data(as_text=True).split())
+    assert "of the 100 who may need support, of 500 trainees you supervise" in at_risk
+    assert "Page 1 of 2" in at_risk and "filter=at-risk" in at_risk
+    # The download holds everyone, not one page.
+    rows = client.get("/progress/caseload.csv").get_data(as_text=True).strip().splitlines()
+    assert len(rows) == 1 + 500
 
 
 # --- the API -------------------------------------------------------------------------------
