@@ -117,7 +117,9 @@ def seed(today: date) -> dict[str, int]:
             db.session.flush()
             added["cohorts"] += 1
         for key in ("tutor1", "tutor2"):
-            accounts.grant_role(people[STAFF[key].email], Role.TUTOR, cohort.id)
+            grant = accounts.grant_role(people[STAFF[key].email], Role.TUTOR, cohort.id)
+            if key == "tutor2":
+                grant.peer_trainer = True  # co-production: Dan co-delivers from his own lived experience
         accounts.grant_role(people[STAFF["academic1"].email], Role.ACADEMIC_SUPERVISOR, cohort.id)
         for key in ("supervisor1", "supervisor2"):
             accounts.grant_role(people[STAFF[key].email], Role.PERSONAL_SUPERVISOR, cohort.id)
@@ -144,7 +146,7 @@ def sign_ins() -> list[tuple[str, str]]:
     return [
         ("admin@example.org", "admin: people, cohorts, exam board, certificates"),
         ("tutor1@example.org", "lead tutor of both demo cohorts"),
-        ("tutor2@example.org", "co-facilitating tutor"),
+        ("tutor2@example.org", "co-facilitating tutor and peer trainer (co-delivers from lived experience)"),
         ("academic1@example.org", "academic supervisor"),
         ("supervisor1@example.org", "personal supervisor at Northshire"),
         ("supervisor2@example.org", "personal supervisor at Harbour Mind"),

@@ -52,10 +52,17 @@ class GrantRoleForm(FlaskForm):
                                                 ("personal_supervisor", "Personal supervisor"),
                                                 ("external_examiner", "External examiner")]), validate_choice=False)
     lead = BooleanField("Make them the lead tutor")
+    peer_trainer = BooleanField("They co-deliver from their own lived experience (a peer trainer)")
 
 
 class ActionForm(FlaskForm):
     """A button that changes something: only the CSRF token."""
+
+
+class PeerTrainerForm(FlaskForm):
+    """Record whether a tutor co-delivers from lived experience."""
+
+    peer_trainer = HiddenField()
 
 
 class EnrolForm(FlaskForm):

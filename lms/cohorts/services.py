@@ -200,6 +200,11 @@ class CohortPage:
     def lead_tutor(self) -> User | None:
         return next((grant.user for grant in self.grants.get("tutor", []) if grant.lead), None)
 
+    @property
+    def peer_trainers(self) -> int:
+        """How many of the cohort's tutors co-deliver from their own lived experience."""
+        return sum(1 for grant in self.grants.get("tutor", []) if grant.peer_trainer)
+
 
 def cohort_grants(cohort_id: int) -> dict[str, list[RoleGrant]]:
     """The role grants in a cohort with their people, by role (lead tutor first, then by name)."""
@@ -563,10 +568,12 @@ def ensure_role(user: User, role: Role, cohort_id: int) -> RoleGrant:
 
 
 def _grant_record(grant: RoleGrant) -> dict:
-    return {"role": grant.role, "cohort_id": grant.cohort_id, "lead": grant.lead}
+    return {"role": grant.role, "cohort_id": grant.cohort_id, "lead": grant.lead,
+            "peer_trainer": bool(grant.peer_trainer)}
 
 
-def grant_cohort_role(actor: User | None, cohort: Cohort, email: str, role: str, *, lead: bool = False) -> list[rules.Problem]:
+def grant_cohort_role(actor: User | None, cohort: Cohort, email: str, role: str, *, lead: bool = False,
+                      peer_trainer: bool = False) -> list[rules.Problem]:
     """Give an existing person a tutor, supervisor or external examiner role in the cohort (a lead tutor replaces the last one)."""
     require_admin(actor)
     problems = []
@@ -600,9 +607,14 @@ def grant_cohort_role(actor: User | None, cohort: Cohort, email: str, role: str,
         return [rules.Problem("email", (
             f"{person.display_name} has no organisation on their account. A personal supervisor works for the "
             "trainee's own organisation: set theirs on their page first."))]
+    if peer_trainer and chosen is not Role.TUTOR:
+        return [rules.Problem("peer_trainer", "Only tutors co-deliver the course. Untick “They co-deliver from "
+                                              "their own lived experience”, or choose the tutor role.")]
     grant = accounts.grant_role(person, chosen, cohort.id)
     if chosen is Role.TUTOR and (lead or lead_tutor(cohort.id) is None):
         _make_lead(actor, cohort, grant)
+    if peer_trainer:
+        grant.peer_trainer = True
     audit.record(actor, "role.granted", "role_grant", grant.id, cohort_id=cohort.id, subject_user_id=person.id,
                  after=_grant_record(grant))
     return []
@@ -639,6 +651,21 @@ def set_lead_tutor(actor: User | None, cohort: Cohort, grant_id: int) -> RoleGra
         _make_lead(actor, cohort, grant)
         audit.record(actor, "role.lead_changed", "role_grant", grant.id, cohort_id=cohort.id,
                      subject_user_id=grant.user_id, before={"lead": False}, after={"lead": True})
+    return grant
+
+
+def set_peer_trainer(actor: User | None, cohort: Cohort, grant_id: int, peer_trainer: bool) -> RoleGrant:
+    """Record whether one of the cohort's tutors co-delivers from their own lived experience."""
+    require_admin(actor)
+    grant = _grant_in(cohort, grant_id)
+    if grant.role != Role.TUTOR.value:
+        abort(404)
+    if bool(grant.peer_trainer) != peer_trainer:
+        audit.record(actor, "role.peer_trainer_changed", "role_grant", grant.id, cohort_id=cohort.id,
+                     subject_user_id=grant.user_id, before={"peer_trainer": bool(grant.peer_trainer)},
+                     after={"peer_trainer": peer_trainer})
+        grant.peer_trainer = peer_trainer
+        db.session.flush()
     return grant
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from lms.authz.access import requires
 from lms.authz.roles import Role
 from lms.cohorts import bulk_import, rules, services
-from lms.cohorts.forms import ActionForm, choices, CohortForm, EnrolForm, GrantRoleForm, ImportForm, ScheduleForm, StatusForm, SupervisorsForm
+from lms.cohorts.forms import ActionForm, choices, CohortForm, EnrolForm, GrantRoleForm, ImportForm, PeerTrainerForm, ScheduleForm, StatusForm, SupervisorsForm
 
 bp = Blueprint("cohorts", __name__)
 NAVIGATION = [(64, "Cohorts", "cohorts.cohorts", frozenset({Role.ADMIN}))]
@@ -179,7 +179,7 @@ def grant_role(slug):
     if not form.validate_on_submit():
         return _cohort_page(slug, grant_form=form, errors=[("email", "This form has expired. Try again.")], status=400)
     problems = services.grant_cohort_role(current_user, cohort, form.email.data or "", form.role.data or "",
-                                          lead=bool(form.lead.data))
+                                          lead=bool(form.lead.data), peer_trainer=bool(form.peer_trainer.data))
     if problems:
         return _cohort_page(slug, grant_form=form, errors=_errors(problems), status=400)
     flash(f"{(form.email.data or '').strip().lower()} now has the "
@@ -206,6 +206,19 @@ def make_lead(slug, grant_id):
     if ActionForm().validate_on_submit():
         grant = services.set_lead_tutor(current_user, cohort, grant_id)
         flash(f"{grant.user.display_name} is now the lead tutor.", "success")
+    return redirect(url_for("cohorts.cohort", slug=slug, _anchor="people"))
+
+
+@bp.route("/admin/cohorts/<slug>/roles/<int:grant_id>/peer-trainer", methods=["POST"])
+@requires(ADMIN)
+def peer_trainer(slug, grant_id):
+    cohort = services.get_cohort(current_user, slug)
+    form = PeerTrainerForm()
+    if form.validate_on_submit():
+        chosen = form.peer_trainer.data == "yes"
+        grant = services.set_peer_trainer(current_user, cohort, grant_id, chosen)
+        flash(f"{grant.user.display_name} is recorded as co-delivering from their own lived experience." if chosen
+              else f"{grant.user.display_name} is no longer recorded as a peer trainer.", "success")
     return redirect(url_for("cohorts.cohort", slug=slug, _anchor="people"))
 
 

@@ -305,8 +305,8 @@ FILTERS = {"all": "Everyone", "at-risk": "Trainees who may need support"}
 CASELOAD_PAGE = 50  # trainees a page of the caseload shows (a supervisor may have hundreds)
 
 
-def page_of(rows: list[ProgressRow], raw_page) -> Page:
-    """One page of the arranged rows; a page number past the end shows the last page."""
+def page_of(rows: list, raw_page) -> Page:
+    """One page of the arranged rows (or enrolments); a page number past the end shows the last page."""
     count = max(1, -(-len(rows) // CASELOAD_PAGE))
     number = min(page_number(raw_page), count)
     start = (number - 1) * CASELOAD_PAGE
@@ -388,15 +388,57 @@ def set_mark_consent(actor: User, enrolment_id: int, consented: bool) -> MarkSha
 # --- supervisors' caseload and cohort grids ------------------------------------------------
 
 
-def caseload(actor: User, as_of: datetime) -> list[ProgressRow]:
-    """Every trainee the actor supervises (academic or personal), across cohorts."""
-    enrolments = list(db.session.execute(
-        select(Enrolment).options(*enrolment_options()).where(or_(
-            Enrolment.academic_supervisor_id == actor.id, Enrolment.personal_supervisor_id == actor.id))
-    ).scalars())
+def _supervises(actor: User):
+    return or_(Enrolment.academic_supervisor_id == actor.id, Enrolment.personal_supervisor_id == actor.id)
+
+
+def _caseload_enrolments(actor: User) -> list[Enrolment]:
+    return list(db.session.execute(select(Enrolment).options(*enrolment_options()).where(_supervises(actor))).scalars())
+
+
+def _caseload_rows(actor: User, enrolments: list[Enrolment], as_of: datetime) -> list[ProgressRow]:
     consents = _consents(e.id for e in enrolments)
     return build_rows(enrolments, as_of, released_only=True, viewer=actor, marks_for=_marks_rule(actor, consents),
                       mitigation_for=_mitigation_rule(actor), ratified_locks=True)
+
+
+def caseload(actor: User, as_of: datetime) -> list[ProgressRow]:
+    """Every trainee the actor supervises (academic or personal), across cohorts."""
+    return _caseload_rows(actor, _caseload_enrolments(actor), as_of)
+
+
+# Orders that need nothing but the trainee's name and the cohort, so a page is worked out without the rest
+# (the same orders as SORTS), from rows of (enrolment id, trainee's name, cohort start, cohort name).
+ENROLMENT_SORTS = {
+    "name": lambda row: row[1].casefold(),
+    "cohort": lambda row: (row[2], row[3]),
+}
+
+
+def caseload_page(actor: User, as_of: datetime, filter_by: str, sort: str, descending: bool,
+                  raw_page) -> tuple[Page, int]:
+    """One page of the actor's caseload, arranged as `arrange` does, and how many trainees there are in all.
+
+    In a name or cohort order of everyone (the usual view) only the trainees on the page are loaded and
+    evaluated: a supervisor of 500 sees 50 at a time, and working out the other 450 would be wasted.
+    Filtering to those who may need support, or ordering by attendance or flags, needs everyone's outcome,
+    so evaluates all.
+    """
+    if filter_by != "all" or sort not in ENROLMENT_SORTS:
+        enrolments = _caseload_enrolments(actor)
+        return page_of(arrange(_caseload_rows(actor, enrolments, as_of), filter_by, sort, descending),
+                       raw_page), len(enrolments)
+    everyone = db.session.execute(
+        select(Enrolment.id, User.display_name, Cohort.start_date, Cohort.name)
+        .join(User, User.id == Enrolment.trainee_id).join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(_supervises(actor))).all()
+    key = ENROLMENT_SORTS[sort]
+    ordered = sorted(everyone, key=lambda row: (key(row), row[1].casefold()), reverse=descending)
+    page = page_of(ordered, raw_page)
+    wanted = [row[0] for row in page.items]
+    loaded = {e.id: e for e in db.session.execute(
+        select(Enrolment).options(*enrolment_options()).where(Enrolment.id.in_(wanted))).scalars()}
+    return replace(page, items=_caseload_rows(actor, [loaded[i] for i in wanted], as_of)), len(everyone)
 
 
 def visible_cohorts(actor: User) -> list[Cohort]:

@@ -62,10 +62,10 @@ def consent():
 @requires(*STAFF)
 def overview():
     filter_by, sort, descending = _grid_args()
-    rows = services.caseload(current_user, utcnow())
+    page, total = services.caseload_page(current_user, utcnow(), filter_by, sort, descending,
+                                         request.args.get("page"))
     cohorts = services.visible_cohorts(current_user)
-    page = services.page_of(services.arrange(rows, filter_by, sort, descending), request.args.get("page"))
-    return render_template("progress/overview.html", rows=page.items, page=page, total=len(rows),
+    return render_template("progress/overview.html", rows=page.items, page=page, total=total,
                            filter_by=filter_by, sort=sort, descending=descending,
                            filters=services.FILTERS, cohorts=cohorts, is_admin=current_user.has_role(Role.ADMIN))
 

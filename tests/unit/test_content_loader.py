@@ -195,3 +195,28 @@ def test_the_real_course_keeps_facilitator_notes_from_trainees():
             if len(line.strip()) > 30:  # long enough to be a sentence of its own
                 assert line not in unit.body_markdown
                 assert line not in html
+
+
+def test_the_real_course_holds_what_the_course_is_accredited_for():
+    """The shipped course matches the source documents: 11 days, 20 credits at Level 4 (FHEQ), the 8 principles,
+    the 7 core content areas, and a language list of at least 40 entries, multi-word phrases among them."""
+    if not (REAL_COURSE / "course.toml").is_file():
+        pytest.skip("courses/peer-support-l4 is not written yet")
+    loaded, problems = load_course(REAL_COURSE)
+    assert loaded is not None, problems
+    assert (loaded.level, loaded.credits, loaded.notional_hours, loaded.day_count, len(loaded.days)) == (
+        4, 20, 200, 11, 11)
+    assert [p.id for p in loaded.principles] == ["mutual", "reciprocal", "non-directive", "progressive", "inclusive",
+                                                 "safe", "recovery-focused", "strengths-based"]
+    assert [a.id for a in loaded.core_areas] == ["introduction", "strengths-spotting", "active-listening",
+                                                 "wellness-planning", "personal-stories", "setbacks-and-challenges",
+                                                 "recovery-language"]
+    terms = loaded.lexicon.terms
+    assert len(terms) >= 40
+    assert sum(1 for t in terms if " " in t.term) >= 20, "multi-word phrases, not only single words"
+    assert all(t.alternative.strip() and t.reason.strip() for t in terms)
+    by_term = {t.term: t for t in terms}
+    assert by_term["committed suicide"].alternative == "died by suicide"
+    for named in ("a schizophrenic", "suffering from", "non-compliant", "attention-seeking", "crazy", "psycho",
+                  "service user"):
+        assert named in by_term, named

@@ -281,6 +281,52 @@ def test_lead_tutor_and_co_facilitators(login_as):
     assert actions.count("role.granted") == 1 and "role.revoked" in actions and "role.lead_changed" in actions
 
 
+def test_co_production_records_which_tutors_co_deliver_from_lived_experience(login_as):
+    client = login_as("admin")
+    page = " ".join(client.get("/admin/cohorts/demo-running").get_data(as_text=True).split())
+    # The demo's co-facilitator, Dan Okafor, is a peer trainer.
+    assert "1 of 2 tutors is a peer trainer, co-delivering from their own lived experience" in page
+    assert "Co-facilitator, peer trainer (co-delivers from lived experience)" in page
+    dan = db.session.execute(select(RoleGrant).join(User).where(
+        User.email == "tutor2@example.org", RoleGrant.cohort_id == cohort().id)).scalar_one()
+    response = client.post(f"/admin/cohorts/demo-running/roles/{dan.id}/peer-trainer",
+                           data={"csrf_token": csrf_token(client, "/home"), "peer_trainer": "no"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(RoleGrant, dan.id).peer_trainer is False
+    page = " ".join(client.get("/admin/cohorts/demo-running").get_data(as_text=True).split())
+    assert "No tutor is recorded as co-delivering from lived experience yet" in page
+    assert "Dan Okafor is no longer recorded as a peer trainer" in page
+
+    # A new tutor recorded as a peer trainer as they are given the role.
+    accounts.create_user("tutor3@example.org", "Sol Reyes", "peer-support-demo")
+    db.session.commit()
+    token = csrf_token(client, "/admin/cohorts/demo-running")
+    assert client.post("/admin/cohorts/demo-running/roles", data={
+        "csrf_token": token, "email": "tutor3@example.org", "role": "tutor", "peer_trainer": "y"}).status_code == 302
+    page = " ".join(client.get("/admin/cohorts/demo-running").get_data(as_text=True).split())
+    assert "1 of 3 tutors is a peer trainer" in page
+
+    # Only tutors co-deliver: the box ticked with another role is refused, next to it, and nothing is granted.
+    accounts.create_user("examiner9@example.org", "Ines Ortega", "peer-support-demo")
+    db.session.commit()
+    refused = client.post("/admin/cohorts/demo-running/roles", data={
+        "csrf_token": token, "email": "examiner9@example.org", "role": "external_examiner", "peer_trainer": "y"})
+    assert refused.status_code == 400 and "Only tutors co-deliver the course" in refused.get_data(as_text=True)
+    assert "examiner9@example.org" not in grants(role="external_examiner")
+    # Not for a supervisor's role, and every change is audited.
+    academic = db.session.execute(select(RoleGrant).where(
+        RoleGrant.cohort_id == cohort().id, RoleGrant.role == "academic_supervisor")).scalars().first()
+    assert client.post(f"/admin/cohorts/demo-running/roles/{academic.id}/peer-trainer",
+                       data={"csrf_token": token, "peer_trainer": "yes"}).status_code == 404
+    assert "role.peer_trainer_changed" in audit_actions(cohort().id)
+    # Admins only: a tutor, even the peer trainer, cannot change it.
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/home")})
+    tutor = login_as("tutor")
+    assert tutor.post(f"/admin/cohorts/demo-running/roles/{dan.id}/peer-trainer",
+                      data={"csrf_token": csrf_token(tutor, "/home"), "peer_trainer": "yes"}).status_code == 403
+
+
 def test_an_admin_adds_an_external_examiner_who_can_then_read_the_cohorts_work(app, login_as):
     accounts.create_user("ext.examiner@example.org", "Joan Baptiste", "a long examiner password")
     db.session.commit()

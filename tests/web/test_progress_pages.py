@@ -184,6 +184,17 @@ def test_supervisor_dashboard_queries_do_not_grow_with_trainees(client, demo, co
     at_risk = " ".join(client.get("/progress/overview?filter=at-risk").get_data(as_text=True).split())
     assert "of the 100 who may need support, of 500 trainees you supervise" in at_risk
     assert "Page 1 of 2" in at_risk and "filter=at-risk" in at_risk
+    # A page worked out alone holds the same trainees, with the same figures, as the whole caseload arranged.
+    from lms.progress import services as progress
+
+    supervisor_row = db.session.get(User, supervisor.id)
+    everyone = progress.caseload(supervisor_row, utcnow())
+    for sort, descending in (("name", False), ("name", True), ("cohort", True), ("attendance", False)):
+        page, total = progress.caseload_page(supervisor_row, utcnow(), "all", sort, descending, 3)
+        expected = progress.arrange(everyone, "all", sort, descending)[100:150]
+        assert total == 500 and page.total == 500 and page.page == 3
+        assert [(r.enrolment.id, r.outcome.attendance.counted, r.flags) for r in page.items] == [
+            (r.enrolment.id, r.outcome.attendance.counted, r.flags) for r in expected], sort
     # The download holds everyone, not one page.
     rows = client.get("/progress/caseload.csv").get_data(as_text=True).strip().splitlines()
     assert len(rows) == 1 + 500

@@ -34,6 +34,7 @@ SAMPLE_ARGS = {
     "cohorts.grant_role": SLUG,
     "cohorts.revoke_role": _tutor_grant,
     "cohorts.make_lead": _tutor_grant,
+    "cohorts.peer_trainer": _tutor_grant,
     "cohorts.enrol": SLUG,
     "cohorts.enrolment": _enrolment,
     "cohorts.enrolment_status": _enrolment,
