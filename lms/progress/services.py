@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 
 from flask import abort
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from lms.accounts.models import User
 from lms.audit.services import record
@@ -62,8 +62,9 @@ REQUEST_TEXT = {"requested": "requested", "granted": "granted", "refused": "not 
 
 def enrolment_options():
     """What every progress page reads from an enrolment, loaded up front."""
-    return (selectinload(Enrolment.trainee), selectinload(Enrolment.cohort).selectinload(Cohort.days),
-            selectinload(Enrolment.academic_supervisor), selectinload(Enrolment.personal_supervisor))
+    # The people and the cohort come in the same query (joined); only the cohort's days need one more.
+    return (joinedload(Enrolment.trainee), joinedload(Enrolment.cohort).selectinload(Cohort.days),
+            joinedload(Enrolment.academic_supervisor), joinedload(Enrolment.personal_supervisor))
 
 
 @dataclass
