@@ -188,13 +188,17 @@ class BoardSummary:
 
 @dataclass
 class Overview:
-    """The boards index: boards to read, boards to join, study groups and invitations."""
+    """The boards index: boards to read (a page of them), boards to join, study groups and invitations."""
 
     boards: list[BoardSummary]
     joinable: list[BoardSummary]
     groups: list[BoardSummary]
     invitations: list[StudyGroup]
     can_start_group: bool
+    page: rules.Page | None = None  # of the boards to read (an admin reads every cohort's)
+
+
+BOARDS_PER_PAGE = 25
 
 
 def readable_boards(user: User, viewer: Viewer, *, include_joinable: bool = False) -> list[tuple[Board, rules.Access]]:
@@ -235,19 +239,15 @@ def unread_counts(user_id: int, board_ids: list[int]) -> dict[int, int]:
     return dict(rows)
 
 
-def boards_overview(user: User) -> Overview:
-    """Everything the boards index shows, in a bounded number of queries."""
+def boards_overview(user: User, page_number: int = 1) -> Overview:
+    """Everything the boards index shows, in a bounded number of queries: the boards to read a page at a time
+    (cohort, course and tutors' boards first), unread counts for those on the page only."""
     ensure_boards_for(user)
     viewer = viewer_for(user)
     found = readable_boards(user, viewer, include_joinable=True)
-    ids = [board.id for board, access in found if access.read]
-    unread = unread_counts(user.id, ids)
-    watched = set(db.session.execute(select(Subscription.board_id).where(
-        Subscription.user_id == user.id, Subscription.board_id.in_(ids))).scalars()) if ids else set()
     boards, joinable, groups, invitations = [], [], [], []
     for board, access in found:
-        summary = BoardSummary(board, access, unread.get(board.id, 0), board.id in viewer.member_boards,
-                               board.id in watched)
+        summary = BoardSummary(board, access, 0, board.id in viewer.member_boards)
         if board.kind == BoardKind.GROUP:
             if board.id in viewer.invited_boards and board.study_group is not None:
                 invitations.append(board.study_group)
@@ -259,7 +259,18 @@ def boards_overview(user: User) -> Overview:
             joinable.append(summary)
     order = {BoardKind.COHORT: 0, BoardKind.COURSE: 1, BoardKind.TUTORS: 2}
     boards.sort(key=lambda s: (order.get(BoardKind(s.board.kind), 3), s.board.name))
-    return Overview(boards, joinable, groups, invitations, bool(viewer.trainee_cohorts))
+    page = rules.Page(1, BOARDS_PER_PAGE, len(boards))
+    page = rules.Page(min(max(1, page_number), page.count), BOARDS_PER_PAGE, len(boards))
+    boards = boards[page.offset:page.offset + BOARDS_PER_PAGE]
+    shown = [summary for summary in boards + groups]
+    ids = [summary.board.id for summary in shown]
+    unread = unread_counts(user.id, ids)
+    watched = set(db.session.execute(select(Subscription.board_id).where(
+        Subscription.user_id == user.id, Subscription.board_id.in_(ids))).scalars()) if ids else set()
+    for summary in shown:
+        summary.unread_threads = unread.get(summary.board.id, 0)
+        summary.watching = summary.board.id in watched
+    return Overview(boards, joinable, groups, invitations, bool(viewer.trainee_cohorts), page)
 
 
 # ---------------------------------------------------------------------------

@@ -67,7 +67,8 @@ def _editor_values(form: PostForm) -> dict:
 @bp.route("/boards")
 @requires()
 def index():
-    return render_template("boards/index.html", overview=services.boards_overview(current_user), form=ActionForm())
+    return render_template("boards/index.html", overview=services.boards_overview(current_user, _page()),
+                           form=ActionForm())
 
 
 @bp.route("/boards/<int:board_id>")

@@ -604,12 +604,16 @@ def _submit(actor: User, view: TraineeAssignment, submission: Submission, files:
     audit_change(actor, "submitted", submission, after={
         "state": submission.state, "digest": submission.digest, "word_count": submission.word_count,
         "working_days_late": submission.working_days_late, "attempt": submission.attempt})
+    has_pdf = any(f.kind == "pdf" for f in files)
+    if has_pdf and not submission.word_count:
+        words = "Word count: not counted (words in a PDF file cannot be counted here; your marker checks the length)"
+    else:
+        words = f"Word count: {submission.word_count:,}" + (" (not counting any PDF)" if has_pdf else "")
     lines = [
         f"Thank you. Your work for “{assignment.title}” was submitted on {short_time(view.now)}.",
         "",
         f"Attempt: {submission.attempt}",
-        f"Word count: {submission.word_count:,}" + (" (not counting any PDF)" if any(f.kind == "pdf" for f in files)
-                                                   else ""),
+        words,
         f"SHA-256 of what you submitted: {submission.digest}",
     ]
     for stored in files:

@@ -132,3 +132,27 @@ def test_the_study_groups_list_is_paged_with_the_same_queries_for_2_or_300_group
     assert page.count('<th scope="row"><a href="/boards/groups/') == 25 and "Page 1 of 13" in page
     last = client.get("/boards/groups?page=13").get_data(as_text=True)
     assert "Page 13 of 13" in last and last.count('<th scope="row"><a href="/boards/groups/') == 302 - 12 * 25
+
+
+def test_the_boards_index_pages_an_admins_boards_with_the_same_queries_for_few_or_many(client, boards,
+                                                                                        count_queries):
+    from lms.boards.rules import BoardKind
+
+    assert sign_in(client, "admin@example.org").status_code == 302
+    few, _, page = measure(client, count_queries, "/boards")
+    assert "Pages of boards" not in page
+    running = db.session.execute(select(Cohort).where(Cohort.slug == "demo-running")).scalar_one()
+    db.session.execute(insert(Board), [{
+        "key": f"cohort-extra:{n}", "kind": BoardKind.COHORT.value, "name": f"Extra cohort board {n:03d}",
+        "description": "Another cohort's board.", "cohort_id": running.id} for n in range(60)])
+    db.session.commit()
+    total = len(db.session.execute(select(Board.id).where(Board.kind != BoardKind.GROUP.value)).all())
+    many, _, page = measure(client, count_queries, "/boards")
+    assert many == few, (few, many)
+    assert page.count('class="card board-card"') - page.count("About the group") == 25
+    pages = -(-total // 25)
+    assert f"Page 1 of {pages}" in page and f"Boards 1 to 25 of {total}." in page
+    last = client.get(f"/boards?page={pages}").get_data(as_text=True)
+    assert f"Page {pages} of {pages}" in last and f"of {total}." in last
+    beyond = client.get("/boards?page=999").get_data(as_text=True)
+    assert f"Page {pages} of {pages}" in beyond

@@ -151,6 +151,19 @@ def test_word_documents_are_counted_on_the_receipt(login_as):
     assert my_submission(assignment_id=accredited.id).word_count == 6
 
 
+def test_a_pdf_only_submission_says_its_words_are_not_counted_rather_than_zero(login_as):
+    client = login_as("trainee")
+    accredited = assignment()
+    response = upload(client, accredited.id, "essay.pdf", pdf_bytes(), text="", action="submit", declaration=True)
+    assert response.status_code == 302
+    receipt = " ".join(client.get(response.headers["Location"]).get_data(as_text=True).split())
+    assert "Not counted: words in a PDF file cannot be counted here" in receipt
+    assert "<dd>0" not in receipt
+    email = db.session.execute(select(OutboxEmail).where(OutboxEmail.to_address == "trainee1@example.org")
+                               .order_by(OutboxEmail.id.desc())).scalars().first()
+    assert "Word count: not counted" in email.body
+
+
 def test_submitting_needs_the_declaration_and_keeps_what_was_saved(login_as, app):
     client = login_as("trainee")
     accredited = assignment()
