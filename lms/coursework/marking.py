@@ -622,7 +622,20 @@ def agree_mark(actor: User, submission_id: int, *, version, mark, rationale: str
     submission.agreed_at = now
     audit_change(actor, "mark_agreed", submission, before=before, after={"agreed_mark": value}, reason=rationale)
     flush_or_refuse()
+    _tell_earlier_markers(actor, submission, stage, value, rationale)
     return submission
+
+
+def _tell_earlier_markers(actor: User, submission: Submission, stage: str, value: int, rationale: str) -> None:
+    """The markers before the one who agreed hear the agreed mark and why, so none learns it first from the
+    exam board (and can say so if it is not what they agreed)."""
+    earlier = [submission.first_marker] + ([submission.second_marker] if stage == "third" else [])
+    label = submission.candidate.label if submission.candidate else f"script {submission.id}"
+    for marker in earlier:
+        if marker is not None and marker.id != actor.id:
+            notify(marker, f"Mark agreed: {label}, {submission.assignment.title}",
+                   f"The agreed mark for {label} is {value}. How it was agreed: {rationale}",
+                   link=site_path("coursework.script", submission_id=submission.id))
 
 
 # --- moderation sample -----------------------------------------------------------------

@@ -414,6 +414,13 @@ def test_blind_second_marking_then_agreement(login_as):
     assert agreed.status_code == 302
     submission = fresh(Submission, ids[0])
     assert (submission.state, submission.agreed_mark, submission.second_mark) == ("agreed", 64, 66)
+    # The first marker hears the agreed mark and how it was agreed, with the way to the script.
+    told = db.session.execute(select(Notification).where(Notification.user_id == person(TUTOR1).id,
+                                                         Notification.subject.like("Mark agreed:%"))).scalars().all()
+    assert len(told) == 1 and "is 64" in told[0].body and "Met and agreed 64." in told[0].body
+    assert told[0].link == f"/marking/scripts/{ids[0]}"
+    assert not db.session.execute(select(Notification).where(Notification.user_id == person(ACADEMIC).id,
+                                                             Notification.subject.like("Mark agreed:%"))).first()
 
 
 def test_the_second_marker_sees_the_first_mark_when_the_cohort_chooses(login_as):
@@ -460,6 +467,10 @@ def test_a_disagreement_beyond_tolerance_goes_to_a_third_marker(login_as, client
                 ).status_code == 302
     submission = fresh(Submission, ids[0])
     assert (submission.state, submission.third_mark, submission.mark) == ("agreed", 58, 58)
+    # After a third marker, both earlier markers hear it.
+    for marker in (TUTOR1, ACADEMIC):
+        assert db.session.execute(select(Notification).where(
+            Notification.user_id == person(marker).id, Notification.subject.like("Mark agreed:%"))).first(), marker
 
 
 # --- exam board, release, corrections, referral ------------------------------------------------------
