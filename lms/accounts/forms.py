@@ -51,6 +51,13 @@ class ProfileForm(FlaskForm):
     reduced_motion = BooleanField("Reduce motion (no animations or smooth scrolling)")
 
 
+class CoDeliveryForm(FlaskForm):
+    """A tutor says, for one cohort, whether they co-deliver from their own lived experience."""
+
+    grant_id = HiddenField()
+    peer_trainer = HiddenField()
+
+
 class InvitePersonForm(FlaskForm):
     name = StringField("Name")
     email = EmailField("Email", render_kw={"spellcheck": "false"})

@@ -14,6 +14,7 @@ ENDPOINT_ACCESS = {
     "accounts.reset_password": PUBLIC,
     "accounts.change_password": SIGNED_IN,
     "accounts.profile": SIGNED_IN,
+    "accounts.co_delivery": frozenset({Role.TUTOR}),
     "accounts.invitations": ADMINS,
     "accounts.invite_person": ADMINS,
     "accounts.invite_cohort": ADMINS,

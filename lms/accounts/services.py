@@ -608,3 +608,42 @@ def interface_classes(user) -> str:
         return ""
     return rules.preference_classes(larger_text=user.prefers_larger_text,
                                     reduced_motion=user.prefers_reduced_motion)
+
+
+# --- co-delivering the course ------------------------------------------------------------
+
+
+def tutor_grants(user: User) -> list[tuple[RoleGrant, Cohort]]:
+    """The cohorts a person tutors, with their grants (newest cohort first): for saying whether they co-deliver
+    from their own lived experience."""
+    return list(db.session.execute(
+        select(RoleGrant, Cohort).join(Cohort, Cohort.id == RoleGrant.cohort_id)
+        .where(RoleGrant.user_id == user.id, RoleGrant.role == Role.TUTOR.value)
+        .order_by(Cohort.start_date.desc(), Cohort.id)).all())
+
+
+def set_own_co_delivery(user: User, grant_id, peer_trainer: bool) -> tuple[RoleGrant, Cohort]:
+    """A tutor records, or withdraws, that they co-deliver a cohort from their own lived experience. It is
+    their disclosure to make: a grant that is not their own tutor role answers 404."""
+    from flask import abort
+
+    try:
+        wanted = int(grant_id)
+    except (TypeError, ValueError):
+        abort(404)
+    found = next(((grant, cohort) for grant, cohort in tutor_grants(user) if grant.id == wanted), None)
+    if found is None:
+        abort(404)
+    grant, cohort = found
+    change_peer_trainer(user, grant, peer_trainer)
+    return grant, cohort
+
+
+def change_peer_trainer(actor: User | None, grant: RoleGrant, peer_trainer: bool) -> None:
+    """Record whether a tutor co-delivers from lived experience (the tutor, or an admin with their agreement)."""
+    if bool(grant.peer_trainer) != peer_trainer:
+        audit.record(actor, "role.peer_trainer_changed", "role_grant", grant.id, cohort_id=grant.cohort_id,
+                     subject_user_id=grant.user_id, before={"peer_trainer": bool(grant.peer_trainer)},
+                     after={"peer_trainer": peer_trainer})
+        grant.peer_trainer = peer_trainer
+        db.session.flush()

@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.accounts import services
 from lms.accounts.forms import (
-    ChangePasswordForm, ForgotPasswordForm, InviteCohortForm, InvitePersonForm, ProfileForm, SendInvitationForm,
+    ChangePasswordForm, CoDeliveryForm, ForgotPasswordForm, InviteCohortForm, InvitePersonForm, ProfileForm, SendInvitationForm,
     SetPasswordForm, SignInForm, SignOutForm,
 )
 from lms.accounts.rules import NOTIFICATION_EMAIL_CHOICES, LinkState
@@ -252,7 +252,20 @@ def profile():
         form.larger_text.data = current_user.prefers_larger_text
         form.reduced_motion.data = current_user.prefers_reduced_motion
     return render_template("accounts/profile.html", form=form, errors=errors,
-                           email_choices=NOTIFICATION_EMAIL_CHOICES), 400 if errors else 200
+                           email_choices=NOTIFICATION_EMAIL_CHOICES, co_delivery=services.tutor_grants(current_user),
+                           co_delivery_form=CoDeliveryForm()), 400 if errors else 200
+
+
+@bp.route("/profile/co-delivery", methods=["POST"])
+@requires(Role.TUTOR)
+def co_delivery():
+    form = CoDeliveryForm()
+    if form.validate_on_submit():
+        chosen = form.peer_trainer.data == "yes"
+        _, cohort = services.set_own_co_delivery(current_user, form.grant_id.data, chosen)
+        flash(f"Staff of {cohort.name} now see that you co-deliver it from your own lived experience." if chosen
+              else f"{cohort.name} no longer shows you as co-delivering from lived experience.", "success")
+    return redirect(url_for("accounts.profile", _anchor="co-delivery"))
 
 
 # Admin pages for invitations.

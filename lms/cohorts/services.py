@@ -660,12 +660,7 @@ def set_peer_trainer(actor: User | None, cohort: Cohort, grant_id: int, peer_tra
     grant = _grant_in(cohort, grant_id)
     if grant.role != Role.TUTOR.value:
         abort(404)
-    if bool(grant.peer_trainer) != peer_trainer:
-        audit.record(actor, "role.peer_trainer_changed", "role_grant", grant.id, cohort_id=cohort.id,
-                     subject_user_id=grant.user_id, before={"peer_trainer": bool(grant.peer_trainer)},
-                     after={"peer_trainer": peer_trainer})
-        grant.peer_trainer = peer_trainer
-        db.session.flush()
+    accounts.change_peer_trainer(actor, grant, peer_trainer)
     return grant
 
 

@@ -114,3 +114,25 @@ def test_trainee_turns_on_larger_text(page, live_server):
             db.session.execute(update(User).where(User.email == email).values(prefers_larger_text=False))
             db.session.commit()
             db.session.remove()
+
+
+def test_a_tutor_says_from_the_keyboard_whether_they_co_deliver_from_lived_experience(page, live_server):
+    sign_in(page, "tutor2@example.org")
+    try:
+        page.goto("/profile")
+        check_accessibility(page)
+        section = page.locator("#co-delivery + p + ul li").first
+        stop = section.get_by_role("button", name=re.compile("^Stop showing this"))
+        stop.focus()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "no longer shows you as co-delivering" in page.get_by_role("status").inner_text()
+        check_accessibility(page)
+        again = page.locator("#co-delivery + p + ul li").first.get_by_role(
+            "button", name=re.compile("^I co-deliver from my own lived experience"))
+        again.focus()
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        assert "now see that you co-deliver" in page.get_by_role("status").inner_text()
+    finally:
+        page.goto("/home")

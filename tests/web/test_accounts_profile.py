@@ -86,3 +86,48 @@ def test_bad_profile_input_changes_nothing(client, login_as):
         assert (user.display_name, user.pronouns, user.notification_email, user.prefers_larger_text) == (
             "Amira Hassan", "she/her", "immediately", False)
     assert db.session.execute(select(AuditEvent)).first() is None
+
+
+def test_a_tutor_says_themselves_whether_they_co_deliver_from_lived_experience(client, login_as):
+    from lms.accounts.models import RoleGrant
+
+    def dans_grants():
+        db.session.expire_all()
+        return db.session.execute(select(RoleGrant).join(User).where(
+            User.email == "tutor2@example.org", RoleGrant.role == "tutor")).scalars().all()
+
+    grant = dans_grants()[0]
+    assert grant.peer_trainer  # the demo's Dan Okafor co-delivers
+    dan = login_as("tutor2@example.org")
+    page = " ".join(dan.get("/profile").get_data(as_text=True).split())
+    assert "Co-delivering the course" in page and "Whether you say so is your choice" in page
+    assert "Staff see that you co-deliver this cohort from your own lived experience." in page
+    response = dan.post("/profile/co-delivery", data={"csrf_token": csrf_token(dan, "/profile"),
+                                                     "grant_id": str(grant.id), "peer_trainer": "no"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/profile#co-delivery")
+    assert [g.peer_trainer for g in dans_grants() if g.id == grant.id] == [False]
+    assert "no longer shows you as co-delivering" in dan.get("/profile").get_data(as_text=True)
+    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "role.peer_trainer_changed")
+                               .order_by(AuditEvent.id.desc())).scalars().first()
+    assert event.actor_id == event.subject_user_id
+    # Without a CSRF token nothing changes.
+    assert dan.post("/profile/co-delivery", data={"grant_id": str(grant.id), "peer_trainer": "yes"}
+                    ).status_code == 400
+    assert [g.peer_trainer for g in dans_grants() if g.id == grant.id] == [False]
+    dan.post("/sign-out", data={"csrf_token": csrf_token(dan, "/home")})
+
+    # Another tutor cannot say it for Dan (not their grant: 404), and a trainee has no such page (403).
+    priya = login_as("tutor")
+    assert "Co-delivering the course" in priya.get("/profile").get_data(as_text=True)
+    token = csrf_token(priya, "/profile")
+    assert priya.post("/profile/co-delivery", data={"csrf_token": token, "grant_id": str(grant.id),
+                                                   "peer_trainer": "yes"}).status_code == 404
+    assert priya.post("/profile/co-delivery", data={"csrf_token": token, "grant_id": "nonsense",
+                                                   "peer_trainer": "yes"}).status_code == 404
+    assert [g.peer_trainer for g in dans_grants() if g.id == grant.id] == [False]
+    priya.post("/sign-out", data={"csrf_token": csrf_token(priya, "/home")})
+    trainee = login_as("trainee")
+    assert "Co-delivering the course" not in trainee.get("/profile").get_data(as_text=True)
+    assert trainee.post("/profile/co-delivery", data={"csrf_token": csrf_token(trainee, "/profile"),
+                                                     "grant_id": str(grant.id), "peer_trainer": "yes"}
+                        ).status_code == 403
