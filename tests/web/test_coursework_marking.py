@@ -865,3 +865,36 @@ def test_only_the_scripts_markers_and_the_team_running_it_download_its_files(cli
             assert response.status_code == 404, email
         response.close()
         client.post("/sign-out", data={"csrf_token": csrf_token(client, "/home")})
+
+
+def test_an_external_examiner_downloads_sampled_scripts_only(client, demo):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from lms.coursework import services as coursework
+    from tests.conftest import csrf_token
+
+    accredited = assignment()
+    ids = []
+    for n in (1, 2):
+        essay = FileStorage(io.BytesIO(pdf_bytes(f"essay {n}".encode())), filename=f"essay-{n}.pdf")
+        ids.append(coursework.save_work(person(f"trainee{n}@example.org"), accredited.id, text="Essay.",
+                                        files=[essay], declaration=True, submit=True).id)
+        db.session.commit()
+    allocate(ids, TUTOR1)
+    for submission_id in ids:
+        first_mark(submission_id, TUTOR1, 60)
+    marking.confirm_sample(person(ADMIN), accredited.id, sampled_ids=[ids[0]], second_marker_ids=[person(ACADEMIC).id])
+    examiner = accounts.create_user("examiner@example.org", "Ruth Okonjo", "peer-support-demo")
+    accounts.grant_role(examiner, Role.EXTERNAL_EXAMINER, accredited.cohort_id)
+    db.session.commit()
+    files = {s.submission_id: s.id for s in db.session.execute(
+        select(StoredFile).where(StoredFile.submission_id.in_(ids))).scalars()}
+    assert sign_in(client, "examiner@example.org").status_code == 302
+    sampled = client.get(f"/coursework/files/{files[ids[0]]}")
+    assert sampled.status_code == 200 and sampled.headers["Content-Disposition"].startswith("attachment")
+    sampled.close()
+    assert client.get(f"/coursework/files/{files[ids[1]]}").status_code == 404  # not in the sample
+    assert client.get(f"/marking/scripts/{ids[1]}").status_code == 403  # never the marking pages
+    client.post("/sign-out", data={"csrf_token": csrf_token(client, "/home")})
