@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app, g, has_request_context, url_for
 from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload, load_only, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.accounts.models import User
@@ -1098,11 +1098,27 @@ def assessment_facts(enrolment_ids, *, released_only: bool = True) -> dict[int, 
     or, with `released_only` (what trainees and supervisors see), once it is
     released; marks are raw, the engine applies the caps.
     """
+    return coursework_facts(enrolment_ids, released_only=released_only).assessments
+
+
+@dataclass
+class CourseworkFacts:
+    """What the progress pages read of coursework, from the same few queries."""
+
+    assessments: dict[int, dict] = field(default_factory=dict)  # as `assessment_facts`
+    extension: dict[int, str] = field(default_factory=dict)  # latest extension request's status, per enrolment
+    mitigation: dict[int, str] = field(default_factory=dict)  # latest mitigating circumstances claim's status
+    touched: dict[int, datetime] = field(default_factory=dict)  # last change to any attempt
+
+
+def coursework_facts(enrolment_ids, *, released_only: bool = True) -> CourseworkFacts:
+    """`assessment_facts`, and each enrolment's latest extension and mitigation status and last coursework
+    activity, in a bounded number of queries (five, whatever the number of enrolments)."""
     from lms.progress.rules import AssessmentFacts, Attempt
 
     enrolment_ids = list(enrolment_ids)
     if not enrolment_ids:
-        return {}
+        return CourseworkFacts()
     # Plain rows of only the columns the facts need (not the essays): a caseload of hundreds of
     # attempts reads several times quicker than as objects.
     submissions = db.session.execute(
@@ -1111,19 +1127,31 @@ def assessment_facts(enrolment_ids, *, released_only: bool = True) -> dict[int, 
                # A first attempt's dates are its assignment's, so only later attempts' are read (parsing
                # timestamps is most of the cost of these rows).
                case((Submission.attempt > 1, Submission.due_at)).label("due_at"),
-               case((Submission.attempt > 1, Submission.cut_off_at)).label("cut_off_at"))
+               case((Submission.attempt > 1, Submission.cut_off_at)).label("cut_off_at"), Submission.updated_at)
         .where(Submission.enrolment_id.in_(enrolment_ids)).order_by(Submission.attempt)).all()
+    found = CourseworkFacts()
+    for s in submissions:
+        if s.updated_at is not None and (s.enrolment_id not in found.touched
+                                         or s.updated_at > found.touched[s.enrolment_id]):
+            found.touched[s.enrolment_id] = s.updated_at
     granted: dict[int, datetime] = {}
     accepted: set[int] = set()
     if submissions:
         submission_ids = [s.id for s in submissions]
-        for submission_id, until in db.session.execute(
-                select(Extension.submission_id, Extension.granted_until).where(
-                    Extension.submission_id.in_(submission_ids), Extension.status.in_(("approved", "shortened")),
-                    Extension.granted_until.is_not(None))):
-            granted[submission_id] = max(granted.get(submission_id, until), until)
-        accepted = set(db.session.execute(select(MitigatingClaim.submission_id).where(
-            MitigatingClaim.submission_id.in_(submission_ids), MitigatingClaim.status == "accepted")).scalars())
+        enrolment_of = {s.id: s.enrolment_id for s in submissions}
+        # Every request, oldest first: the latest one's status is the enrolment's; granted dates count.
+        for submission_id, status, until in db.session.execute(
+                select(Extension.submission_id, Extension.status, Extension.granted_until)
+                .where(Extension.submission_id.in_(submission_ids)).order_by(Extension.id)):
+            found.extension[enrolment_of[submission_id]] = status
+            if status in ("approved", "shortened") and until is not None:
+                granted[submission_id] = max(granted.get(submission_id, until), until)
+        for submission_id, status in db.session.execute(
+                select(MitigatingClaim.submission_id, MitigatingClaim.status)
+                .where(MitigatingClaim.submission_id.in_(submission_ids)).order_by(MitigatingClaim.id)):
+            found.mitigation[enrolment_of[submission_id]] = status
+            if status == "accepted":
+                accepted.add(submission_id)
     counted = {MarkingState.RELEASED.value} if released_only else {
         MarkingState.AGREED.value, MarkingState.RATIFIED.value, MarkingState.RELEASED.value}
     attempts: dict[int, dict[str, list]] = {}
@@ -1156,5 +1184,6 @@ def assessment_facts(enrolment_ids, *, released_only: bool = True) -> dict[int, 
             Attempt(due=dates.due, submitted_at=s.submitted_at if s.status == "submitted" else None,
                     mark=s.mark if s.state in counted else None, extension_until=dates.extension_until,
                     mitigation_accepted=s.id in accepted))
-    return {enrolment_id: {slug: AssessmentFacts(attempts=tuple(items)) for slug, items in by_slug.items()}
-            for enrolment_id, by_slug in attempts.items()}
+    found.assessments = {enrolment_id: {slug: AssessmentFacts(attempts=tuple(items)) for slug, items in by_slug.items()}
+                         for enrolment_id, by_slug in attempts.items()}
+    return found

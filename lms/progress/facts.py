@@ -18,7 +18,7 @@ from sqlalchemy import case, exists, func, select
 from lms.cohorts.models import Enrolment
 from lms.extensions import db
 from lms.progress.models import AssessmentOptOut, BoardDecision, ExamBoard
-from lms.progress.rules import AttendanceFacts, Facts, Rules
+from lms.progress.rules import AttendanceFacts, Award, Facts, Rules
 from lms.progress.rules_file import load_rules_path
 
 
@@ -55,6 +55,7 @@ class Extras:
     mitigation: str = ""  # latest mitigating circumstances claim's status, if any
     last_activity: datetime | None = None
     ratified: bool = False
+    locked_decision: BoardDecision | None = None  # the ratification that locks the outcome, if any
     notes: list[str] = field(default_factory=list)
 
 
@@ -76,31 +77,16 @@ def _attendance(enrolments: list[Enrolment]) -> dict[int, tuple[AttendanceFacts,
     return result
 
 
-def _assessments(ids: list[int], released_only: bool) -> dict[int, dict]:
+def _coursework(ids: list[int], released_only: bool) -> tuple[dict[int, dict], dict[int, str], dict[int, str],
+                                                               dict[int, datetime]]:
+    """Attempts as facts, and the latest extension and mitigation status and last coursework activity, per
+    enrolment (empty when coursework is not installed)."""
     try:
-        from lms.coursework.services import assessment_facts
+        from lms.coursework.services import coursework_facts
     except ImportError:
-        return {}
-    return assessment_facts(ids, released_only=released_only)
-
-
-def _requests(ids: list[int]) -> tuple[dict[int, str], dict[int, str], dict[int, datetime]]:
-    """Latest extension and mitigation status, and the last coursework activity, per enrolment."""
-    try:
-        from lms.coursework.models import Extension, MitigatingClaim, Submission
-    except ImportError:
-        return {}, {}, {}
-    extensions = dict(db.session.execute(
-        select(Submission.enrolment_id, Extension.status).join(Extension, Extension.submission_id == Submission.id)
-        .where(Submission.enrolment_id.in_(ids)).order_by(Extension.id)).all())
-    claims = dict(db.session.execute(
-        select(Submission.enrolment_id, MitigatingClaim.status)
-        .join(MitigatingClaim, MitigatingClaim.submission_id == Submission.id)
-        .where(Submission.enrolment_id.in_(ids)).order_by(MitigatingClaim.id)).all())
-    touched = dict(db.session.execute(
-        select(Submission.enrolment_id, func.max(Submission.updated_at))
-        .where(Submission.enrolment_id.in_(ids)).group_by(Submission.enrolment_id)).all())
-    return extensions, claims, touched
+        return {}, {}, {}, {}
+    found = coursework_facts(ids, released_only=released_only)
+    return found.assessments, found.extension, found.mitigation, found.touched
 
 
 def _diary(trainee_ids: list[int], viewer_id: int | None) -> tuple[dict[int, int], dict[int, datetime], dict[int, int]]:
@@ -136,19 +122,27 @@ def _units(ids: list[int]) -> dict[int, int]:
     return units_done_counts(ids)
 
 
-def _decisions(ids: list[int]) -> tuple[set[int], dict[int, int]]:
-    """Enrolments with a ratified outcome, and extra attempts an exam board allowed, per enrolment."""
+def _decisions(ids: list[int]) -> tuple[set[int], dict[int, int], dict[int, BoardDecision]]:
+    """From the standing (not superseded) decisions, in one query: enrolments with a ratified outcome, extra
+    attempts an exam board allowed, and each enrolment's ratification that locks its outcome (its latest
+    decision by a board that has ratified, when that decision ratified an award)."""
     ratified: set[int] = set()
     extra: dict[int, int] = {}
-    for enrolment_id, decision, status in db.session.execute(
-            select(BoardDecision.enrolment_id, BoardDecision.decision, ExamBoard.status)
-            .join(ExamBoard, BoardDecision.board_id == ExamBoard.id)
-            .where(BoardDecision.enrolment_id.in_(ids), BoardDecision.superseded.is_(False))):
-        if decision == "ratify" and status == "ratified":
-            ratified.add(enrolment_id)
-        elif decision == "extra_attempt":
-            extra[enrolment_id] = extra.get(enrolment_id, 0) + 1
-    return ratified, extra
+    standing: dict[int, BoardDecision] = {}
+    for decision, status in db.session.execute(
+            select(BoardDecision, ExamBoard.status).join(ExamBoard, BoardDecision.board_id == ExamBoard.id)
+            .where(BoardDecision.enrolment_id.in_(ids), BoardDecision.superseded.is_(False))
+            .order_by(BoardDecision.id)):
+        if decision.decision == "ratify" and status == "ratified":
+            ratified.add(decision.enrolment_id)
+        elif decision.decision == "extra_attempt":
+            extra[decision.enrolment_id] = extra.get(decision.enrolment_id, 0) + 1
+        if status == "ratified":
+            standing[decision.enrolment_id] = decision
+    awards = {award.value for award in Award}
+    locked = {enrolment_id: decision for enrolment_id, decision in standing.items()
+              if decision.decision == "ratify" and decision.award in awards}
+    return ratified, extra, locked
 
 
 def extra_attempts(ids: list[int]) -> dict[int, int]:
@@ -181,11 +175,10 @@ def facts_for(enrolments: list[Enrolment], as_of: datetime, *, released_only: bo
     ids = [e.id for e in enrolments]
     trainee_ids = [e.trainee_id for e in enrolments]
     attendance = _attendance(enrolments)
-    assessments = _assessments(ids, released_only)
-    extensions, claims, touched = _requests(ids)
+    assessments, extensions, claims, touched = _coursework(ids, released_only)
     diary_counts, diary_last, shared = _diary(trainee_ids, viewer_id)
     units = _units(ids)
-    ratified, extra = _decisions(ids)
+    ratified, extra, locked = _decisions(ids)
     opted_out = _opted_out(ids)
 
     facts: dict[int, Facts] = {}
@@ -212,7 +205,7 @@ def facts_for(enrolments: list[Enrolment], as_of: datetime, *, released_only: bo
             per_day=per_day, day_dates=day_dates, units_done=units.get(enrolment.id, 0), diary_entries=count,
             shared_entries=shared_here, waiting_for_comment=waiting_here, extension=extensions.get(enrolment.id, ""),
             mitigation=claims.get(enrolment.id, ""), last_activity=max(last) if last else None,
-            ratified=enrolment.id in ratified)
+            ratified=enrolment.id in ratified, locked_decision=locked.get(enrolment.id))
     return facts, extras
 
 

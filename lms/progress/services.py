@@ -30,7 +30,7 @@ from lms.database import utcnow
 from lms.extensions import db
 from lms.progress import policies
 from lms.progress.facts import Extras, RulesUnavailable, facts_for, rules_for
-from lms.progress.models import ApiToken, AssessmentOptOut, BoardDecision, ExamBoard, MarkSharingConsent, SupervisionNote
+from lms.progress.models import ApiToken, AssessmentOptOut, BoardDecision, MarkSharingConsent, SupervisionNote
 from lms.progress.rules import (Achievable, AssessmentState, Award, Facts, Flag, Outcome, Rules, Status, evaluate,
                                 long_date)
 # The engine's own wording of an assessment's next step, so a page can leave out what a viewer may not see.
@@ -216,7 +216,8 @@ def build_rows(enrolments: list[Enrolment], as_of: datetime, *, released_only: b
     """
     facts, extras = facts_for(enrolments, as_of, released_only=released_only,
                               viewer_id=viewer.id if viewer is not None else None)
-    ratified = ratified_decisions([e.id for e in enrolments]) if ratified_locks and enrolments else {}
+    ratified = {e.id: extras[e.id].locked_decision for e in enrolments
+                if ratified_locks and extras[e.id].locked_decision is not None}
     rules_cache: dict[str, Rules | None] = {}
     rows = []
     for enrolment in enrolments:
@@ -238,18 +239,6 @@ def build_rows(enrolments: list[Enrolment], as_of: datetime, *, released_only: b
 
 
 # --- outcomes an exam board has ratified ----------------------------------------------------
-
-
-def ratified_decisions(enrolment_ids: list[int]) -> dict[int, BoardDecision]:
-    """Each enrolment's standing decision, where it is a ratification by a board that has ratified (one query)."""
-    standing: dict[int, BoardDecision] = {}
-    for decision in db.session.execute(
-            select(BoardDecision).join(ExamBoard, BoardDecision.board_id == ExamBoard.id)
-            .where(BoardDecision.enrolment_id.in_(enrolment_ids), BoardDecision.superseded.is_(False),
-                   ExamBoard.status == "ratified").order_by(BoardDecision.id)).scalars():
-        standing[decision.enrolment_id] = decision
-    return {enrolment_id: decision for enrolment_id, decision in standing.items()
-            if decision.decision == "ratify" and decision.award in {award.value for award in Award}}
 
 
 def _flags_of(values) -> tuple[Flag, ...]:
