@@ -81,7 +81,7 @@ class RoleGrant(db.Model):
     # The lead tutor of a cohort (one per cohort); other tutors co-facilitate.
     lead: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     # A tutor who co-delivers from their own lived experience (a peer trainer): the course is co-produced.
-    # Recorded by an admin with the tutor's agreement, shown to staff only.
+    # The tutor's own disclosure (on their profile, or by an admin with their agreement), shown to staff only.
     peer_trainer: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
 
     user: Mapped[User] = relationship(back_populates="role_grants")

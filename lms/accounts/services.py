@@ -625,8 +625,6 @@ def tutor_grants(user: User) -> list[tuple[RoleGrant, Cohort]]:
 def set_own_co_delivery(user: User, grant_id, peer_trainer: bool) -> tuple[RoleGrant, Cohort]:
     """A tutor records, or withdraws, that they co-deliver a cohort from their own lived experience. It is
     their disclosure to make: a grant that is not their own tutor role answers 404."""
-    from flask import abort
-
     try:
         wanted = int(grant_id)
     except (TypeError, ValueError):

@@ -11,8 +11,8 @@ from wtforms.fields.choices import SelectChoice
 
 from lms.accounts import services
 from lms.accounts.forms import (
-    ChangePasswordForm, CoDeliveryForm, ForgotPasswordForm, InviteCohortForm, InvitePersonForm, ProfileForm, SendInvitationForm,
-    SetPasswordForm, SignInForm, SignOutForm,
+    ChangePasswordForm, CoDeliveryForm, ForgotPasswordForm, InviteCohortForm, InvitePersonForm, ProfileForm,
+    SendInvitationForm, SetPasswordForm, SignInForm, SignOutForm,
 )
 from lms.accounts.rules import NOTIFICATION_EMAIL_CHOICES, LinkState
 from lms.authz.access import public, requires

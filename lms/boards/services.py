@@ -259,10 +259,10 @@ def boards_overview(user: User, page_number: int = 1) -> Overview:
             joinable.append(summary)
     order = {BoardKind.COHORT: 0, BoardKind.COURSE: 1, BoardKind.TUTORS: 2}
     boards.sort(key=lambda s: (order.get(BoardKind(s.board.kind), 3), s.board.name))
-    page = rules.Page(1, BOARDS_PER_PAGE, len(boards))
-    page = rules.Page(min(max(1, page_number), page.count), BOARDS_PER_PAGE, len(boards))
+    last_page = rules.Page(1, BOARDS_PER_PAGE, len(boards)).count
+    page = rules.Page(min(max(1, page_number), last_page), BOARDS_PER_PAGE, len(boards))
     boards = boards[page.offset:page.offset + BOARDS_PER_PAGE]
-    shown = [summary for summary in boards + groups]
+    shown = boards + groups
     ids = [summary.board.id for summary in shown]
     unread = unread_counts(user.id, ids)
     watched = set(db.session.execute(select(Subscription.board_id).where(

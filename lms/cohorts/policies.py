@@ -20,8 +20,8 @@ ADMINS = frozenset({Role.ADMIN})
 ENDPOINT_ACCESS: dict[str, object] = {
     endpoint: ADMINS for endpoint in (
         "cohorts.cohorts", "cohorts.new_cohort", "cohorts.cohort", "cohorts.edit_cohort", "cohorts.schedule",
-        "cohorts.grant_role", "cohorts.revoke_role", "cohorts.make_lead", "cohorts.peer_trainer", "cohorts.enrol", "cohorts.enrolment",
-        "cohorts.enrolment_status", "cohorts.import_people", "cohorts.export_people",
+        "cohorts.grant_role", "cohorts.revoke_role", "cohorts.make_lead", "cohorts.peer_trainer", "cohorts.enrol",
+        "cohorts.enrolment", "cohorts.enrolment_status", "cohorts.import_people", "cohorts.export_people",
     )
 }
 

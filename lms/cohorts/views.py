@@ -11,7 +11,8 @@ from flask_login import current_user
 from lms.authz.access import requires
 from lms.authz.roles import Role
 from lms.cohorts import bulk_import, rules, services
-from lms.cohorts.forms import ActionForm, choices, CohortForm, EnrolForm, GrantRoleForm, ImportForm, PeerTrainerForm, ScheduleForm, StatusForm, SupervisorsForm
+from lms.cohorts.forms import (ActionForm, choices, CohortForm, EnrolForm, GrantRoleForm, ImportForm, PeerTrainerForm,
+                               ScheduleForm, StatusForm, SupervisorsForm)
 
 bp = Blueprint("cohorts", __name__)
 NAVIGATION = [(64, "Cohorts", "cohorts.cohorts", frozenset({Role.ADMIN}))]
